@@ -1,0 +1,39 @@
+"""Settings as a dataclass; `from_env` reads the KEDJA_* environment variables."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _default_sqlite_url() -> str:
+    return "sqlite:///" + os.path.abspath(os.path.join("var", "kedja.db"))
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    database_url: str = field(default_factory=_default_sqlite_url)
+    # Untrusted uploads: larger files are refused before parsing.
+    max_bpmn_bytes: int = 5 * 1024 * 1024
+    # A message nobody waits for is kept this long, then shown as expired.
+    default_message_ttl_seconds: int = 30 * 24 * 3600
+    # How long a claimed timer or outbox row is reserved for one node before another may take it.
+    lease_seconds: int = 60
+    # The periodic sweep: how often, and how many items per pass.
+    sweep_interval_seconds: float = 5.0
+    sweep_batch_size: int = 100
+    # A delivery that loses an optimistic-lock race is retried this many times.
+    delivery_retries: int = 5
+    # Identifies this node in leases (several service processes may share one database).
+    node_name: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
+
+    @staticmethod
+    def from_env(**overrides) -> "EngineConfig":
+        values: dict = {}
+        if url := os.environ.get("KEDJA_DATABASE_URL"):
+            values["database_url"] = url
+        if size := os.environ.get("KEDJA_MAX_BPMN_BYTES"):
+            values["max_bpmn_bytes"] = int(size)
+        if ttl := os.environ.get("KEDJA_MESSAGE_TTL_SECONDS"):
+            values["default_message_ttl_seconds"] = int(ttl)
+        values.update(overrides)
+        return EngineConfig(**values)

@@ -1,0 +1,45 @@
+"""Database engine and session factory, built by a function (never at import time)."""
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import Engine as SqlEngine
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain postgresql:// URLs and use psycopg 3 for them."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_postgres(sql_engine: SqlEngine) -> bool:
+    return sql_engine.dialect.name == "postgresql"
+
+
+def make_sql_engine(url: str, schema: str | None = None) -> SqlEngine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        # A busy writer makes others wait (not fail) for up to 30 s.
+        sql_engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(sql_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return sql_engine
+    connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args)
+
+
+def make_session_factory(sql_engine: SqlEngine) -> sessionmaker[Session]:
+    return sessionmaker(bind=sql_engine, expire_on_commit=False)

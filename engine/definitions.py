@@ -1,0 +1,289 @@
+"""Reading diagrams: safe XML parsing, SpiffWorkflow specs, and Kedja's own metadata.
+
+A diagram is untrusted input. It is size-checked, then gated by defusedxml (no DOCTYPE, no
+entities), then parsed by lxml with entity resolution and network access off, and only then
+handed to SpiffWorkflow's parser. Every expression in it is checked by the sandbox here, at
+deploy time, so that a diagram that could not run is refused with the element and line.
+
+Kedja's extension attributes (namespace `KEDJA_NS`):
+- on a lane: `kedja:role` (the role the lane names) and `kedja:organisation` (an expression
+  over the instance's data that says which organisation fills the role in this instance);
+- on a user task: `kedja:formKey` and `kedja:dueIn` (an expression giving an ISO duration);
+- on a message: `kedja:external="true"` (it may come from or go to a system outside the set).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import defusedxml.ElementTree as safe_et
+from defusedxml import DefusedXmlException
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from . import sandbox
+from .errors import DeploymentRejected, Problem
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+KEDJA_NS = "https://kedja.goteborg.se/bpmn/1.0"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+# Where expressions live in a diagram, and how each is run: (xpath, compile mode).
+EXPRESSION_PLACES = (
+    (".//bpmn:scriptTask/bpmn:script", "exec"),
+    (".//spiffworkflow:preScript", "exec"),
+    (".//spiffworkflow:postScript", "exec"),
+    (".//bpmn:conditionExpression", "eval"),
+    (".//bpmn:timeDuration", "eval"),
+    (".//bpmn:timeDate", "eval"),
+    (".//bpmn:timeCycle", "eval"),
+    (".//spiffworkflow:messagePayload", "eval"),
+    (".//spiffworkflow:processVariableCorrelation/spiffworkflow:expression", "eval"),
+    (".//bpmn:correlationPropertyRetrievalExpression/*", "eval"),
+    (".//bpmn:loopCardinality", "eval"),
+    (".//bpmn:completionCondition", "eval"),
+)
+CATCH_TAGS = ("startEvent", "intermediateCatchEvent", "boundaryEvent", "receiveTask")
+THROW_TAGS = ("intermediateThrowEvent", "endEvent", "sendTask")
+
+
+def _kedja(name: str) -> str:
+    return f"{{{KEDJA_NS}}}{name}"
+
+
+@dataclass(frozen=True)
+class LaneRule:
+    lane: str
+    role: str | None
+    organisation: str | None  # expression over instance data
+
+
+@dataclass(frozen=True)
+class UserTaskInfo:
+    element_id: str
+    name: str | None
+    form_key: str | None
+    due_in: str | None  # expression giving an ISO 8601 duration
+    lane: LaneRule | None
+
+
+@dataclass(frozen=True)
+class MessageUse:
+    """One message event of the process: which message, which correlation properties."""
+
+    element_id: str
+    message: str
+    properties: tuple[str, ...]
+    # property id -> expression over process data, when the event declares one
+    process_expressions: tuple[tuple[str, str], ...] = ()
+    line: int | None = None
+
+
+@dataclass
+class ProcessModel:
+    """What Kedja knows of one executable process beyond SpiffWorkflow's spec."""
+
+    key: str
+    name: str | None
+    user_tasks: dict[str, UserTaskInfo] = field(default_factory=dict)
+    catches: dict[str, MessageUse] = field(default_factory=dict)
+    throws: dict[str, MessageUse] = field(default_factory=dict)
+    message_starts: dict[str, MessageUse] = field(default_factory=dict)  # message name -> start
+
+
+@dataclass
+class ParsedFile:
+    xml: str
+    checksum: str
+    models: dict[str, ProcessModel]
+    external_messages: set[str]
+    parser: SpiffBpmnParser
+
+
+def checksum_of(xml: str) -> str:
+    return hashlib.sha256(xml.encode("utf-8")).hexdigest()
+
+
+def read_xml(data: bytes | str, max_bytes: int, filename: str | None = None) -> etree._Element:
+    """Parse untrusted XML or raise DeploymentRejected saying why."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if len(raw) > max_bytes:
+        raise DeploymentRejected([Problem(f"file is {len(raw)} bytes; the limit is {max_bytes}", file=filename)])
+    try:
+        safe_et.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as err:
+        raise DeploymentRejected([Problem(
+            f"DOCTYPE and entity declarations are not allowed ({type(err).__name__})", file=filename)])
+    except safe_et.ParseError as err:
+        line = err.position[0] if getattr(err, "position", None) else None
+        raise DeploymentRejected([Problem(f"not well-formed XML: {err}", line=line, file=filename)])
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    return etree.fromstring(raw, parser)
+
+
+def _expression_problems(root: etree._Element, filename: str | None) -> list[Problem]:
+    problems = []
+    for path, mode in EXPRESSION_PLACES:
+        for node in root.xpath(path, namespaces=NS):
+            if not (node.text or "").strip():
+                continue
+            owner = node
+            while owner is not None and owner.get("id") is None:
+                owner = owner.getparent()
+            for issue in sandbox.check_source(node.text.strip() if mode == "eval" else node.text, mode):
+                problems.append(Problem(f"expression refused: {issue}", owner.get("id") if owner is not None
+                                        else None, node.sourceline, filename))
+    for node in root.iter(f"{{{BPMN_NS}}}lane", f"{{{BPMN_NS}}}userTask"):
+        for attribute in ("organisation", "dueIn"):
+            source = node.get(_kedja(attribute))
+            if source:
+                for issue in sandbox.check_source(source.strip(), "eval"):
+                    problems.append(Problem(f"kedja:{attribute} refused: {issue}", node.get("id"),
+                                            node.sourceline, filename))
+    return problems
+
+
+def _message_properties(root: etree._Element) -> dict[str, tuple[str, ...]]:
+    """message id -> ids of the correlation properties that have a retrieval expression for it."""
+    props: dict[str, list[str]] = {}
+    for prop in root.iter(f"{{{BPMN_NS}}}correlationProperty"):
+        for expr in prop.iter(f"{{{BPMN_NS}}}correlationPropertyRetrievalExpression"):
+            props.setdefault(expr.get("messageRef"), []).append(prop.get("id"))
+    return {key: tuple(sorted(values)) for key, values in props.items()}
+
+
+def _message_use(event: etree._Element, definition: etree._Element, names: dict[str, str],
+                 properties: dict[str, tuple[str, ...]]) -> MessageUse | None:
+    ref = definition.get("messageRef")
+    if ref not in names:
+        return None
+    expressions = []
+    for corr in definition.getparent().iter(f"{{{SPIFF_NS}}}processVariableCorrelation"):
+        prop = corr.find(f"{{{SPIFF_NS}}}propertyId")
+        expr = corr.find(f"{{{SPIFF_NS}}}expression")
+        if prop is not None and expr is not None:
+            expressions.append((prop.text.strip(), expr.text.strip()))
+    return MessageUse(event.get("id"), names[ref], properties.get(ref, ()), tuple(expressions),
+                      event.sourceline)
+
+
+def _lane_rules(process: etree._Element) -> dict[str, LaneRule]:
+    """flow node id -> the rule of the innermost lane that holds it."""
+    rules: dict[str, LaneRule] = {}
+    for lane in process.iter(f"{{{BPMN_NS}}}lane"):
+        rule = LaneRule(lane.get("name") or lane.get("id"), lane.get(_kedja("role")),
+                        lane.get(_kedja("organisation")))
+        for ref in lane.findall(f"{{{BPMN_NS}}}flowNodeRef"):
+            rules[(ref.text or "").strip()] = rule  # iter() is depth-first: inner lanes win
+    return rules
+
+
+def _process_model(process: etree._Element, names, properties, filename, problems) -> ProcessModel:
+    model = ProcessModel(process.get("id"), process.get("name"))
+    lanes = _lane_rules(process)
+    for task in process.iter(f"{{{BPMN_NS}}}userTask"):
+        rule = lanes.get(task.get("id"))
+        if rule is None:
+            problems.append(Problem("user task is in no lane; every user task needs a responsible body",
+                                    task.get("id"), task.sourceline, filename))
+        elif not rule.role or not rule.organisation:
+            problems.append(Problem(f"lane '{rule.lane}' needs kedja:role and kedja:organisation",
+                                    task.get("id"), task.sourceline, filename))
+        model.user_tasks[task.get("id")] = UserTaskInfo(
+            task.get("id"), task.get("name"), task.get(_kedja("formKey")), task.get(_kedja("dueIn")), rule)
+    for tag in CATCH_TAGS + THROW_TAGS:
+        for event in process.iter(f"{{{BPMN_NS}}}{tag}"):
+            definition = event.find(f"{{{BPMN_NS}}}messageEventDefinition")
+            if definition is None and tag in ("receiveTask", "sendTask") and event.get("messageRef"):
+                definition = event
+            if definition is None:
+                continue
+            use = _message_use(event, definition, names, properties)
+            if use is None:
+                problems.append(Problem("message event without a known messageRef", event.get("id"),
+                                        event.sourceline, filename))
+            elif tag == "startEvent":
+                model.message_starts[use.message] = use
+            elif tag in CATCH_TAGS:
+                model.catches[use.element_id] = use
+            else:
+                model.throws[use.element_id] = use
+    return model
+
+
+def _spiff_problem(err: Exception, filename: str | None) -> Problem:
+    if isinstance(err, ValidationException):
+        return Problem(str(err).split("\n")[0], err.id or None, err.line_number or None, filename)
+    return Problem(f"{type(err).__name__}: {err}", file=filename)
+
+
+def parse_file(data: bytes | str, max_bytes: int, filename: str | None = None) -> ParsedFile:
+    """Parse and check one diagram; raise DeploymentRejected with every problem found."""
+    root = read_xml(data, max_bytes, filename)
+    xml = data.decode("utf-8") if isinstance(data, bytes) else data
+    problems = _expression_problems(root, filename)
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    try:
+        parser.add_bpmn_xml(root, filename)
+    except (ValidationException, SpiffWorkflowException, etree.LxmlError, KeyError, ValueError) as err:
+        raise DeploymentRejected(problems + [_spiff_problem(err, filename)])
+    names = {m.get("id"): m.get("name") or m.get("id") for m in root.iter(f"{{{BPMN_NS}}}message")}
+    external = {m.get("name") or m.get("id") for m in root.iter(f"{{{BPMN_NS}}}message")
+                if m.get(_kedja("external")) == "true"}
+    properties = _message_properties(root)
+    models = {}
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        if process.get("isExecutable", "true") == "false":
+            continue
+        models[process.get("id")] = _process_model(process, names, properties, filename, problems)
+    if not models:
+        problems.append(Problem("no executable process in the file", file=filename))
+    for key in models:
+        try:
+            parser.get_spec(key)
+            parser.get_subprocess_specs(key)
+        except (ValidationException, SpiffWorkflowException, KeyError, ValueError) as err:
+            problems.append(_spiff_problem(err, filename))
+    if problems:
+        raise DeploymentRejected(problems)
+    return ParsedFile(xml, checksum_of(xml), models, external, parser)
+
+
+def check_set(files: dict[str, ParsedFile]) -> list[Problem]:
+    """Cross-file rules: every thrown message has a catcher, every catcher a thrower (or the
+    message is declared external), and both ends name the same correlation properties."""
+    problems: list[Problem] = []
+    throws: dict[str, list[tuple[str, MessageUse]]] = {}
+    catches: dict[str, list[tuple[str, MessageUse]]] = {}
+    external: set[str] = set()
+    for filename, parsed in files.items():
+        external |= parsed.external_messages
+        for model in parsed.models.values():
+            for use in model.throws.values():
+                throws.setdefault(use.message, []).append((filename, use))
+            for use in list(model.catches.values()) + list(model.message_starts.values()):
+                catches.setdefault(use.message, []).append((filename, use))
+    for name, uses in throws.items():
+        if name not in catches and name not in external:
+            for filename, use in uses:
+                problems.append(Problem(f"message '{name}' is thrown but nothing in the set catches it",
+                                        use.element_id, use.line, filename))
+    for name, uses in catches.items():
+        if name not in throws and name not in external:
+            for filename, use in uses:
+                problems.append(Problem(f"message '{name}' is caught but nothing in the set throws it "
+                                        "(mark the message kedja:external=\"true\" if a system sends it)",
+                                        use.element_id, use.line, filename))
+    for name in set(throws) | set(catches):
+        uses = throws.get(name, []) + catches.get(name, [])
+        expected = uses[0][1].properties
+        for filename, use in uses[1:]:
+            if use.properties != expected:
+                problems.append(Problem(
+                    f"message '{name}' correlates on {list(use.properties)} here but on "
+                    f"{list(expected)} at {uses[0][1].element_id} ({uses[0][0]})", use.element_id, use.line,
+                    filename))
+    return problems

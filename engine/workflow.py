@@ -1,0 +1,282 @@
+"""The one place that knows SpiffWorkflow at run time: build, step, serialize, and read back
+what an instance offers (user tasks), waits for (messages, timers) and throws (messages).
+
+Time: SpiffWorkflow's timer code calls `datetime.now()` itself. The timer module's `datetime`
+is replaced by a subclass whose `now()` returns the engine's clock while a step runs inside
+`engine_time(now)` (a context variable, so threads do not see each other's time) and the real
+clock otherwise. That lets tests move time forward without sleeping.
+"""
+from __future__ import annotations
+
+import contextvars
+import json
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterator
+from uuid import UUID
+
+import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from . import sandbox
+from .definitions import MessageUse, ProcessModel
+from .errors import InvalidState, NotFound
+
+_engine_now: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("kedja_now", default=None)
+
+
+class _EngineDatetime(datetime):
+    @classmethod
+    def now(cls, tz=None):
+        moment = _engine_now.get()
+        if moment is None:
+            return datetime.now(tz)
+        return moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)
+
+
+spiff_timer.datetime = _EngineDatetime
+
+
+@contextmanager
+def engine_time(now: datetime) -> Iterator[None]:
+    token = _engine_now.set(now)
+    try:
+        yield
+    finally:
+        _engine_now.reset(token)
+
+
+class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
+    """Stores the run state only: the spec comes from the deployed, cached definition, so it is
+    neither written with every step nor parsed again with every load."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, spec=None, subprocess_specs=None):
+        workflow = self.target_class(spec, subprocess_specs, script_engine=SCRIPT_ENGINE, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+SCRIPT_ENGINE = PythonScriptEngine(environment=sandbox.SandboxEnvironment())
+_config = dict(SPIFF_CONFIG)
+_config[BpmnWorkflow] = _StateOnlyWorkflowConverter
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+
+
+@dataclass
+class CompiledProcess:
+    """A deployed version, parsed once and cached."""
+
+    definition_id: int
+    key: str
+    version: int
+    spec: Any
+    subprocess_specs: dict
+    model: ProcessModel
+
+
+@dataclass(frozen=True)
+class OpenUserTask:
+    task_id: str
+    element_id: str
+    name: str | None
+    data: dict
+
+
+@dataclass(frozen=True)
+class MessageWait:
+    task_id: str
+    element_id: str
+    message: str
+    correlation: dict
+
+
+@dataclass(frozen=True)
+class TimerWait:
+    task_id: str
+    element_id: str
+    due: datetime
+
+
+@dataclass(frozen=True)
+class ThrownMessage:
+    name: str
+    correlation: dict
+    payload: Any
+
+
+def correlation_key(values: dict) -> str:
+    """The canonical text of correlation values, compared for equality when routing."""
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def serialize(workflow: BpmnWorkflow) -> bytes:
+    return SERIALIZER.serialize_json(workflow).encode("utf-8")
+
+
+def deserialize(state: bytes, process: CompiledProcess) -> BpmnWorkflow:
+    dct = json.loads(state)
+    SERIALIZER.migrate(dct)
+    return SERIALIZER.from_dict(dct, spec=process.spec, subprocess_specs=process.subprocess_specs)
+
+
+def new_workflow(process: CompiledProcess, data: dict | None = None) -> BpmnWorkflow:
+    workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data or {})
+    return workflow
+
+
+def run_steps(workflow: BpmnWorkflow, now: datetime) -> None:
+    with engine_time(now):
+        workflow.do_engine_steps()
+
+
+def fire_due_timers(workflow: BpmnWorkflow, now: datetime) -> None:
+    with engine_time(now):
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+
+
+def complete_user_task(workflow: BpmnWorkflow, task_id: str, data: dict, now: datetime) -> None:
+    task = _task(workflow, task_id)
+    if not isinstance(task.task_spec, UserTask) or task.state != TaskState.READY:
+        raise InvalidState(f"task {task_id} is not an open user task")
+    task.data.update(data)
+    with engine_time(now):
+        task.run()
+        workflow.do_engine_steps()
+
+
+def deliver_message(workflow: BpmnWorkflow, task_id: str, payload: Any, now: datetime) -> None:
+    """Hand the message to the one waiting event that the service's routing chose."""
+    task = _task(workflow, task_id)
+    if task.state != TaskState.WAITING:
+        raise InvalidState(f"event {task.task_spec.bpmn_id} no longer waits")
+    definition = task.task_spec.event_definition
+    with engine_time(now):
+        correlations = definition.get_correlations(task, payload) if isinstance(payload, dict) else {}
+        task.task_spec.catch(task, BpmnEvent(definition, payload, correlations))
+        task.task_spec._update(task)
+        workflow.do_engine_steps()
+
+
+def start_by_message(process: CompiledProcess, use: MessageUse, payload: Any, now: datetime) -> BpmnWorkflow:
+    workflow = new_workflow(process)
+    run_steps(workflow, now)
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if task.task_spec.bpmn_id == use.element_id:
+            deliver_message(workflow, str(task.id), payload, now)
+            return workflow
+    raise InvalidState(f"start event {use.element_id} of {process.key} does not wait for a message")
+
+
+def _task(workflow: BpmnWorkflow, task_id: str):
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, KeyError, TypeError):
+        task = None
+    if task is None:
+        raise NotFound(f"task {task_id} is not part of this instance")
+    return task
+
+
+def open_user_tasks(workflow: BpmnWorkflow) -> list[OpenUserTask]:
+    return [
+        OpenUserTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name, t.data)
+        for t in workflow.get_tasks(state=TaskState.READY)
+        if isinstance(t.task_spec, UserTask)
+    ]
+
+
+def _expected_correlation(use: MessageUse | None, data: dict) -> dict:
+    """The values the waiting instance expects, from its own data: the event's
+    processVariableCorrelation expression if it has one, else the variable named like the property."""
+    if use is None:
+        return {}
+    expressions = dict(use.process_expressions)
+    return {
+        prop: sandbox.evaluate(expressions[prop], data) if prop in expressions else data.get(prop)
+        for prop in use.properties
+    }
+
+
+def waits(workflow: BpmnWorkflow, model: ProcessModel) -> tuple[list[MessageWait], list[TimerWait]]:
+    messages, timers = [], []
+    for task in workflow.event_manager.tasks.values():
+        if task.state != TaskState.WAITING:
+            continue
+        definition = task.task_spec.event_definition
+        element = task.task_spec.bpmn_id
+        if isinstance(definition, MessageEventDefinition):
+            use = model.catches.get(element) or model.message_starts.get(definition.name)
+            messages.append(MessageWait(str(task.id), element, definition.name,
+                                        _expected_correlation(use, task.data)))
+        elif isinstance(definition, TimerEventDefinition):
+            due = _timer_due(task._get_internal_data("event_value"))
+            if due is not None:
+                timers.append(TimerWait(str(task.id), element, due))
+    return messages, timers
+
+
+def _timer_due(value: Any) -> datetime | None:
+    if isinstance(value, dict):  # a cycle: {"cycles": n, "next": iso, "duration": s}
+        value = value.get("next") if value.get("cycles", 0) != 0 else None
+    if not value:
+        return None
+    return TimerEventDefinition.get_datetime(value)
+
+
+def thrown_messages(workflow: BpmnWorkflow) -> list[ThrownMessage]:
+    """Messages thrown in the last steps that the instance itself did not catch."""
+    thrown = []
+    for event in workflow.get_events():
+        if isinstance(event.event_definition, MessageEventDefinition):
+            flat: dict = {}
+            for values in (event.correlations or {}).values():
+                flat.update(values)
+            thrown.append(ThrownMessage(event.event_definition.name, flat, event.payload))
+    return thrown
+
+
+def due_after(duration_expression: str, data: dict, now: datetime) -> datetime:
+    """The due time of a user task from its kedja:dueIn expression (an ISO 8601 duration)."""
+    duration = sandbox.evaluate(duration_expression, data)
+    parsed = TimerEventDefinition.parse_iso_duration(str(duration))
+    return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+
+
+def is_completed(workflow: BpmnWorkflow) -> bool:
+    return workflow.completed
+
+
+def failed_element(err: Exception) -> str | None:
+    task = getattr(err, "task", None)
+    spec = getattr(task, "task_spec", None)
+    return getattr(spec, "bpmn_id", None) or getattr(err, "element_id", None)
+
+
+def describe_error(err: Exception) -> str:
+    notes = getattr(err, "__notes__", None) or []
+    text = str(err) or type(err).__name__
+    return "; ".join([text] + [n for n in notes if n not in text])[:2000]
+
+
