@@ -12,6 +12,8 @@ def _default_sqlite_url() -> str:
 @dataclass(frozen=True)
 class EngineConfig:
     database_url: str = field(default_factory=_default_sqlite_url)
+    # PostgreSQL only: the schema to use (tests give each run its own).
+    database_schema: str | None = None
     # Untrusted uploads: larger files are refused before parsing.
     max_bpmn_bytes: int = 5 * 1024 * 1024
     # A message nobody waits for is kept this long, then shown as expired.

@@ -132,6 +132,19 @@ class Message(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class MessageStartEvent(Base):
+    """A deployed version's message start event: which message starts a new instance of it."""
+
+    __tablename__ = "message_start_events"
+    __table_args__ = (Index("ix_message_start_events_name", "message_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id", ondelete="CASCADE"))
+    process_key: Mapped[str] = mapped_column(String(200))
+    message_name: Mapped[str] = mapped_column(String(200))
+    element_id: Mapped[str] = mapped_column(String(200))
+
+
 class Delivery(Base):
     """One message reached one instance. The primary key makes delivery idempotent."""
 

@@ -280,3 +280,20 @@ def describe_error(err: Exception) -> str:
     return "; ".join([text] + [n for n in notes if n not in text])[:2000]
 
 
+
+
+def task_outcome(workflow: BpmnWorkflow, task_id: str) -> str:
+    """How a user task that is no longer open ended: 'completed' or 'cancelled'."""
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, KeyError):
+        task = None
+    return "completed" if task is not None and task.state == TaskState.COMPLETED else "cancelled"
+
+
+def current_data(workflow: BpmnWorkflow) -> dict:
+    """The data at the instance's front: the task that changed state last (ready, waiting or done)."""
+    tasks = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.COMPLETED)
+    if not tasks:
+        return dict(workflow.data)
+    return dict(max(tasks, key=lambda t: t.last_state_change).data)

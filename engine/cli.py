@@ -1,0 +1,127 @@
+"""The `kedja` command."""
+from __future__ import annotations
+
+import glob
+import json
+import logging
+import sys
+
+import click
+
+from . import migrate
+from .commands import Deploy, StartInstance, Sweep
+from .config import EngineConfig
+from .definitions import check_set, parse_file
+from .deployment import parse_all
+from .errors import DeploymentRejected, EngineError
+from .scheduler import run_forever
+from .service import Engine, build_engine
+
+
+def _engine() -> Engine:
+    engine = build_engine(EngineConfig.from_env())
+    migrate.upgrade(engine.sql_engine)
+    return engine
+
+
+def _read(paths) -> tuple[tuple[str, bytes], ...]:
+    files = []
+    for path in paths:
+        with open(path, "rb") as handle:
+            files.append((path, handle.read()))
+    return tuple(files)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log what the engine does.")
+def main(verbose: bool) -> None:
+    """Kedja: the process engine for employment requirements in public procurement."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the schema migrations to KEDJA_DATABASE_URL (default: var/kedja.db)."""
+    _engine()
+    click.echo("database is up to date")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def check(files) -> None:
+    """Check diagrams, each alone and together as a set. Exit 1 with one problem per line."""
+    config = EngineConfig.from_env()
+    parsed, problems = {}, []
+    for filename, xml in _read(files):
+        try:
+            parsed[filename] = parse_file(xml, config.max_bpmn_bytes, filename)
+        except DeploymentRejected as rejected:
+            problems.extend(rejected.problems)
+    problems.extend(check_set(parsed))
+    for problem in problems:
+        click.echo(f"{problem.file}:{problem.line or '-'}: {problem.element_id or '-'}: {problem.message}")
+    if problems:
+        sys.exit(1)
+    click.echo(f"{len(parsed)} file(s), {sum(len(p.models) for p in parsed.values())} process(es): ok")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def deploy(files) -> None:
+    """Deploy diagrams (all or none) after checking them as a set."""
+    engine = _engine()
+    files_read = _read(files)
+    try:
+        problems = check_set(parse_all(files_read, engine.config.max_bpmn_bytes))
+        if problems:
+            raise DeploymentRejected(problems)
+        for version in engine.execute(Deploy(files_read)):
+            state = "deployed" if version.created else "unchanged"
+            click.echo(f"{version.key} version {version.version}: {state}")
+    except DeploymentRejected as rejected:
+        for problem in rejected.problems:
+            click.echo(f"{problem.file}:{problem.line or '-'}: {problem.element_id or '-'}: {problem.message}",
+                       err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("process")
+@click.option("--data", default="{}", help="Start data as a JSON object.")
+@click.option("--business-key", default=None)
+def start(process: str, data: str, business_key: str | None) -> None:
+    """Start an instance of PROCESS (latest version)."""
+    engine = _engine()
+    try:
+        started = engine.execute(StartInstance(process, json.loads(data), business_key))
+    except (EngineError, ValueError) as err:
+        raise click.ClickException(str(err))
+    click.echo(f"{started.id} {started.status}")
+
+
+@main.command()
+@click.option("--deploy-dir", default="processes", show_default=True,
+              help="Diagrams in this folder are deployed at start (unchanged ones are kept).")
+@click.option("--once", is_flag=True, help="Run one sweep and exit.")
+def worker(deploy_dir: str, once: bool) -> None:
+    """Run the engine's background work: timers, message delivery, expiry."""
+    engine = _engine()
+    paths = sorted(glob.glob(f"{deploy_dir}/*.bpmn"))
+    if paths:
+        for version in engine.execute(Deploy(_read(paths))):
+            click.echo(f"{version.key} version {version.version}")
+    click.echo(f"kedja worker on {engine.config.database_url}; {len(paths)} diagram(s) from {deploy_dir}/")
+    if once:
+        click.echo(str(engine.execute(Sweep())))
+        return
+    run_forever(engine)
+
+
+if __name__ == "__main__":
+    main()

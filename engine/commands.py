@@ -1,0 +1,82 @@
+"""Commands: what callers ask the engine to do. Each runs in one unit of work."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts. `organisation=None` is the system itself (scheduler, admin tools)."""
+
+    username: str
+    organisation: str | None = None
+
+    @staticmethod
+    def system() -> "Actor":
+        return Actor("system")
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """Deploy one or more diagrams together (all or none)."""
+
+    files: tuple[tuple[str, bytes | str], ...]
+
+
+@dataclass(frozen=True)
+class StartInstance:
+    process_key: str
+    data: dict = field(default_factory=dict)
+    business_key: str | None = None
+    actor: Actor = field(default_factory=Actor.system)
+
+
+@dataclass(frozen=True)
+class ClaimTask:
+    task_id: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class ReleaseTask:
+    task_id: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class CompleteTask:
+    task_id: str
+    data: dict
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class CorrelateMessage:
+    """A message from outside (or from a test) routed like a thrown one.
+    `ttl_seconds=0` means: deliver now or not at all (nothing is stored then)."""
+
+    name: str
+    correlation: dict
+    payload: Any = None
+    message_id: str | None = None
+    ttl_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class RouteMessage:
+    """Route one stored message: to every waiting catch, else a message start, else the buffer."""
+
+    message_id: str
+
+
+@dataclass(frozen=True)
+class FireTimer:
+    wait_id: int
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One pass of background work: due timers, stranded outbox rows, buffered and expired messages."""
+
+    limit: int = 100

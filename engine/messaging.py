@@ -1,0 +1,179 @@
+"""Routing messages between instances by name + correlation values.
+
+A message reaches every waiting catch whose name and correlation values match, each
+delivery in its own unit of work; if none waits, a deployed process with a matching message
+start event starts; else the message is buffered until its time to live runs out. The
+`deliveries` table makes delivery idempotent: one message id reaches one instance once.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from . import workflow as wf
+from .clock import utc_naive
+from .commands import CorrelateMessage
+from .errors import ConcurrentUpdate, InvalidInput, NotFound, StepFailed
+from .models import Delivery, Message
+from .repository import ACTIVE_STATUSES
+from .uow import SKIP, FollowUps
+
+if TYPE_CHECKING:  # only for annotations: the service imports this module
+    from .service import Engine
+
+
+@dataclass(frozen=True)
+class RoutingResult:
+    message_id: str
+    status: str  # delivered | started | buffered | expired | pending
+    instance_ids: tuple[str, ...] = ()
+    duplicate: bool = False
+
+
+def correlate(engine: "Engine", cmd: CorrelateMessage, follow: FollowUps) -> RoutingResult:
+    """A message from outside: store it, route it now, and say what became of it."""
+    if not cmd.name or not isinstance(cmd.correlation, dict):
+        raise InvalidInput("a message needs a name and a correlation object")
+    if cmd.ttl_seconds is not None and cmd.ttl_seconds < 0:
+        raise InvalidInput("ttl_seconds must not be negative")
+    message_id = cmd.message_id or str(uuid.uuid4())
+    now = engine.now()
+    ttl = engine.config.default_message_ttl_seconds if cmd.ttl_seconds is None else cmd.ttl_seconds
+    try:
+        with engine.uow() as uow:
+            existing = uow.repo.find_message(message_id)
+            if existing is not None:
+                return _result(engine, message_id, duplicate=True)
+            uow.repo.add(Message(
+                id=message_id, name=cmd.name, correlation_key=wf.correlation_key(cmd.correlation),
+                payload=json.dumps(cmd.payload, default=str, ensure_ascii=False), status="pending",
+                created_at=utc_naive(now), expires_at=utc_naive(now + timedelta(seconds=ttl)), attempts=0,
+            ))
+            uow.commit()
+    except ConcurrentUpdate:  # the same id arrived twice at once; the other one routes it
+        return _result(engine, message_id, duplicate=True)
+    status = route(engine, message_id, follow)
+    if status == "expired" and ttl == 0:
+        _forget(engine, message_id)
+        raise NotFound(f"no instance waits for message '{cmd.name}' with {cmd.correlation}")
+    return _result(engine, message_id)
+
+
+def _result(engine: "Engine", message_id: str, duplicate: bool = False) -> RoutingResult:
+    with engine.uow() as uow:
+        message = uow.repo.message(message_id)
+        receivers = tuple(d.instance_id for d in uow.session.query(Delivery).filter_by(message_id=message_id))
+        return RoutingResult(message_id, message.status, receivers, duplicate)
+
+
+def _forget(engine: "Engine", message_id: str) -> None:
+    with engine.uow() as uow:
+        uow.session.delete(uow.repo.message(message_id))
+        uow.commit()
+
+
+def route(engine: "Engine", message_id: str, follow: FollowUps) -> str:
+    now = engine.now()
+    stamp = utc_naive(now)
+    with engine.uow() as uow:
+        message = uow.repo.message(message_id)
+        if message.status not in ("pending", "buffered"):
+            return message.status
+        lease = utc_naive(now + timedelta(seconds=engine.config.lease_seconds))
+        if not uow.repo.claim_message(message_id, engine.config.node_name, stamp, lease):
+            return message.status  # another node routes it right now
+        name, key, expires_at = message.name, message.correlation_key, message.expires_at
+        receivers = uow.repo.message_receivers(name, key)
+        uow.commit()
+
+    for instance_id in receivers:
+        deliver(engine, message_id, instance_id, follow)
+
+    with engine.uow() as uow:
+        message = uow.repo.message(message_id)
+        if uow.repo.delivery_count(message_id) > 0:
+            status = "delivered"
+        elif not receivers and (starts := uow.repo.message_starts(name)):
+            status = "started"
+            start_ids = [s.definition_id for s in starts]
+        else:
+            status = "expired" if expires_at <= stamp else "buffered"
+        if status != "started":
+            message.status = status
+            message.routed_at = stamp if status == "delivered" else message.routed_at
+            message.lease_owner = message.lease_until = None
+            uow.commit()
+            return status
+    for definition_id in start_ids:
+        _start_by_message(engine, message_id, definition_id, name, follow)
+    return "started"
+
+
+def route_buffered(engine: "Engine", name: str, key: str, follow: FollowUps) -> None:
+    """A catch began waiting: hand it what was buffered for it."""
+    with engine.uow() as uow:
+        message_ids = uow.repo.buffered_matching(name, key, utc_naive(engine.now()))
+    for message_id in message_ids:
+        route(engine, message_id, follow)
+
+
+def deliver(engine: "Engine", message_id: str, instance_id: str, follow: FollowUps) -> bool:
+    """Deliver one message to one instance, retrying lost optimistic-lock races."""
+    def operate(uow, instance, workflow):
+        if uow.repo.delivered(message_id, instance.id) or instance.status not in ACTIVE_STATUSES:
+            return SKIP
+        message = uow.repo.message(message_id)
+        wait = uow.repo.matching_wait(instance.id, message.name, message.correlation_key)
+        if wait is None:
+            return SKIP
+        wf.deliver_message(workflow, wait.spiff_task_id, json.loads(message.payload), engine.now())
+        uow.repo.add(Delivery(message_id=message_id, instance_id=instance.id, element_id=wait.element_id,
+                              delivered_at=utc_naive(engine.now())))
+        return True
+
+    for _ in range(engine.config.delivery_retries):
+        try:
+            return engine.step(instance_id, operate, follow) is True
+        except ConcurrentUpdate:
+            continue
+        except StepFailed:
+            return False  # the receiver is in error now; the message stays buffered for it
+    return False
+
+
+def _start_by_message(engine: "Engine", message_id: str, definition_id: int, message_name: str,
+                      follow: FollowUps) -> str | None:
+    now = engine.now()
+    failure = None
+    with engine.uow() as uow:
+        process = engine.processes.get(definition_id, uow.repo)
+        message = uow.repo.message(message_id)
+        use = process.model.message_starts[message_name]
+        payload = json.loads(message.payload)
+        try:
+            workflow = wf.start_by_message(process, use, payload, now)
+            instance = engine.create_instance(uow, process, workflow, None, now, follow)
+        except Exception as err:  # the diagram's own logic failed
+            failure = err
+        else:
+            _mark_started(uow, message, instance.id, use.element_id, now)
+            uow.commit()
+            return instance.id
+
+    def mark(uow, instance):
+        _mark_started(uow, uow.repo.message(message_id), instance.id, use.element_id, now)
+
+    engine.record_failed_start(process, {}, None, failure, after=mark)
+    return None
+
+
+def _mark_started(uow, message: Message, instance_id: str, element_id: str, now) -> None:
+    uow.repo.add(Delivery(message_id=message.id, instance_id=instance_id, element_id=element_id,
+                          delivered_at=utc_naive(now)))
+    message.status = "started"
+    message.routed_at = utc_naive(now)
+    message.lease_owner = message.lease_until = None
+

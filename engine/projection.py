@@ -1,0 +1,80 @@
+"""Spiff state -> the rows that list views and background work read: open user tasks (with
+their organisation and due time), what the instance waits for, and its status."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from . import workflow as wf
+from .assignment import resolve
+from .clock import utc_naive
+from .models import Instance, TaskRow, Wait
+from .repository import Repository
+
+
+@dataclass
+class Projected:
+    # (message name, correlation key) of catches that began waiting in this step
+    new_message_waits: list[tuple[str, str]] = field(default_factory=list)
+
+
+def project(repo: Repository, instance: Instance, workflow, process: wf.CompiledProcess, now: datetime,
+            completed_task_id: str | None = None, completed_by: str | None = None) -> Projected:
+    stamp = utc_naive(now)
+    open_tasks = _project_tasks(repo, instance, workflow, process, now, completed_task_id, completed_by)
+    projected = _project_waits(repo, instance, workflow, process, stamp)
+    if wf.is_completed(workflow):
+        instance.status, instance.completed_at = "completed", stamp
+    else:
+        instance.status = "running" if open_tasks else "waiting"
+    instance.error_message = instance.error_element = None
+    instance.last_progress_at = stamp
+    return projected
+
+
+def _project_tasks(repo, instance, workflow, process, now, completed_task_id, completed_by) -> int:
+    stamp = utc_naive(now)
+    open_now = {task.task_id: task for task in wf.open_user_tasks(workflow)}
+    for row in repo.open_tasks_of(instance.id):
+        if open_now.pop(row.id, None) is not None:
+            continue
+        row.state = wf.task_outcome(workflow, row.id)
+        row.completed_at = stamp
+        if row.id == completed_task_id:
+            row.completed_by = completed_by
+    still_open = len(repo.open_tasks_of(instance.id))
+    for task in open_now.values():
+        info = process.model.user_tasks.get(task.element_id)
+        assignment = resolve(info, task.element_id, task.data)
+        due = wf.due_after(info.due_in, task.data, now) if info and info.due_in else None
+        repo.add(TaskRow(
+            id=task.task_id, instance_id=instance.id, process_key=instance.process_key,
+            element_id=task.element_id, name=task.name, lane=assignment.lane, role=assignment.role,
+            organisation=assignment.organisation, form_key=info.form_key if info else None, state="open",
+            created_at=stamp, due_at=utc_naive(due) if due else None,
+        ))
+    return still_open + len(open_now)
+
+
+def _project_waits(repo, instance, workflow, process, stamp) -> Projected:
+    projected = Projected()
+    previous = {(w.kind, w.spiff_task_id): w for w in repo.waits_of(instance.id)}
+    repo.delete_waits(instance.id)
+    messages, timers = wf.waits(workflow, process.model)
+    for message in messages:
+        key = wf.correlation_key(message.correlation)
+        before = previous.get(("message", message.task_id))
+        repo.add(Wait(instance_id=instance.id, kind="message", element_id=message.element_id,
+                      spiff_task_id=message.task_id, message_name=message.message, correlation_key=key,
+                      since=before.since if before else stamp))
+        if before is None:
+            projected.new_message_waits.append((message.message, key))
+    for timer in timers:
+        before = previous.get(("timer", timer.task_id))
+        due = utc_naive(timer.due)
+        keep_lease = before is not None and before.due_at == due
+        repo.add(Wait(instance_id=instance.id, kind="timer", element_id=timer.element_id,
+                      spiff_task_id=timer.task_id, due_at=due, since=before.since if before else stamp,
+                      lease_owner=before.lease_owner if keep_lease else None,
+                      lease_until=before.lease_until if keep_lease else None))
+    return projected

@@ -1,0 +1,133 @@
+"""Read side: lists and views straight from the projection tables (no workflow is loaded)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .errors import NotFound
+from .models import Delivery, Instance, Message, ProcessDefinition, TaskRow, Wait
+from .repository import Repository
+from .workflow import current_data, deserialize
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+
+def _page(session: Session, query, page: int, per_page: int) -> Page:
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    items = list(session.scalars(query.offset((page - 1) * per_page).limit(per_page)))
+    return Page(items, total, page, per_page)
+
+
+class Queries:
+    def __init__(self, session_factory: sessionmaker[Session], processes=None) -> None:
+        self._session_factory = session_factory
+        self._processes = processes
+
+    def inbox(self, organisation: str | None, username: str | None = None, *, scope: str = "organisation",
+              state: str = "open", process: str | None = None, page: int = 1, per_page: int = 50) -> Page:
+        """Tasks of one organisation (or, with scope='mine', claimed by the user); oldest first."""
+        query = select(TaskRow).where(TaskRow.state == state)
+        if organisation is not None:
+            query = query.where(TaskRow.organisation == organisation)
+        if scope == "mine":
+            query = query.where(or_(TaskRow.claimed_by == username, TaskRow.completed_by == username))
+        if process:
+            query = query.where(TaskRow.process_key == process)
+        with self._session_factory() as session:
+            return _page(session, query.order_by(TaskRow.created_at, TaskRow.id), page, per_page)
+
+    def task(self, task_id: str) -> TaskRow:
+        with self._session_factory() as session:
+            row = session.get(TaskRow, task_id)
+            if row is None:
+                raise NotFound(f"no task {task_id}")
+            return row
+
+    def instances(self, process: str | None = None, status: str | None = None, page: int = 1,
+                  per_page: int = 50) -> Page:
+        query = select(Instance)
+        if process:
+            query = query.where(Instance.process_key == process)
+        if status:
+            query = query.where(Instance.status == status)
+        with self._session_factory() as session:
+            return _page(session, query.order_by(Instance.created_at, Instance.id), page, per_page)
+
+    def instance(self, instance_id: str) -> dict:
+        """Status, open tasks, what it waits for, linked instances and task history."""
+        with self._session_factory() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                raise NotFound(f"no instance {instance_id}")
+            tasks = list(session.scalars(select(TaskRow).where(TaskRow.instance_id == instance_id)
+                                         .order_by(TaskRow.created_at, TaskRow.id)))
+            waits = list(session.scalars(select(Wait).where(Wait.instance_id == instance_id).order_by(Wait.id)))
+            return {
+                "instance": instance,
+                "open_tasks": [t for t in tasks if t.state == "open"],
+                "history": [t for t in tasks if t.state != "open"],
+                "waiting_for": [_wait_view(w) for w in waits],
+                "linked": self._linked(session, instance_id),
+            }
+
+    def _linked(self, session: Session, instance_id: str) -> list[dict]:
+        """Instances this one sent messages to, and those that sent messages to it."""
+        sent = session.execute(
+            select(Delivery.instance_id, Message.name).join(Message, Message.id == Delivery.message_id)
+            .where(Message.source_instance_id == instance_id)).all()
+        received = session.execute(
+            select(Message.source_instance_id, Message.name).join(Delivery, Delivery.message_id == Message.id)
+            .where(Delivery.instance_id == instance_id, Message.source_instance_id.is_not(None))).all()
+        links = {(other, "sent", name) for other, name in sent}
+        links |= {(other, "received", name) for other, name in received}
+        return [{"instance_id": other, "direction": direction, "message": name}
+                for other, direction, name in sorted(links)]
+
+    def messages(self, status: str | None = None, name: str | None = None, page: int = 1,
+                 per_page: int = 50) -> Page:
+        query = select(Message)
+        if status:
+            query = query.where(Message.status == status)
+        if name:
+            query = query.where(Message.name == name)
+        with self._session_factory() as session:
+            return _page(session, query.order_by(Message.created_at, Message.id), page, per_page)
+
+    def message(self, message_id: str) -> Message:
+        with self._session_factory() as session:
+            row = session.get(Message, message_id)
+            if row is None:
+                raise NotFound(f"no message {message_id}")
+            return row
+
+    def definitions(self) -> list[ProcessDefinition]:
+        with self._session_factory() as session:
+            return list(session.scalars(select(ProcessDefinition)
+                                        .order_by(ProcessDefinition.key, ProcessDefinition.version)))
+
+    def instance_data(self, instance_id: str) -> dict:
+        """The instance's current data (this one does load the workflow: a single-case read)."""
+        with self._session_factory() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                raise NotFound(f"no instance {instance_id}")
+            process = self._processes.get(instance.definition_id, Repository(session))
+            workflow = deserialize(instance.state, process)
+            return current_data(workflow)
+
+
+def _wait_view(wait: Wait) -> dict:
+    if wait.kind == "message":
+        return {"kind": "message", "element_id": wait.element_id, "message": wait.message_name,
+                "correlation": json.loads(wait.correlation_key or "{}"), "since": wait.since}
+    return {"kind": "timer", "element_id": wait.element_id, "due_at": wait.due_at, "since": wait.since}

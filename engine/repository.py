@@ -1,0 +1,185 @@
+"""Loading and saving rows. Never commits: the unit of work does."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from .errors import NotFound
+from .models import (
+    Delivery, Instance, Message, MessageStartEvent, ProcessDefinition, TaskRow, Wait,
+)
+
+ACTIVE_STATUSES = ("running", "waiting")
+
+
+class Repository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row) -> None:
+        self.session.add(row)
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    # --- definitions -------------------------------------------------------------------
+    def definition(self, definition_id: int) -> ProcessDefinition:
+        row = self.session.get(ProcessDefinition, definition_id)
+        if row is None:
+            raise NotFound(f"no process definition {definition_id}")
+        return row
+
+    def latest_definition(self, key: str) -> ProcessDefinition | None:
+        return self.session.scalars(
+            select(ProcessDefinition).where(ProcessDefinition.key == key)
+            .order_by(ProcessDefinition.version.desc()).limit(1)
+        ).first()
+
+    def definition_version(self, key: str, version: int) -> ProcessDefinition | None:
+        return self.session.scalars(
+            select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.version == version)
+        ).first()
+
+    def definitions(self) -> list[ProcessDefinition]:
+        return list(self.session.scalars(
+            select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version)))
+
+    def message_starts(self, message_name: str) -> list[MessageStartEvent]:
+        """Message start events of the latest version of each process."""
+        latest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+                  .group_by(ProcessDefinition.key).subquery())
+        return list(self.session.scalars(
+            select(MessageStartEvent)
+            .join(ProcessDefinition, ProcessDefinition.id == MessageStartEvent.definition_id)
+            .join(latest, (latest.c.key == ProcessDefinition.key) & (latest.c.version == ProcessDefinition.version))
+            .where(MessageStartEvent.message_name == message_name)
+            .order_by(MessageStartEvent.process_key)
+        ))
+
+    # --- instances ---------------------------------------------------------------------
+    def instance(self, instance_id: str) -> Instance:
+        row = self.session.get(Instance, instance_id)
+        if row is None:
+            raise NotFound(f"no instance {instance_id}")
+        return row
+
+    # --- task projection ---------------------------------------------------------------
+    def task(self, task_id: str) -> TaskRow:
+        row = self.session.get(TaskRow, task_id)
+        if row is None:
+            raise NotFound(f"no task {task_id}")
+        return row
+
+    def open_tasks_of(self, instance_id: str) -> list[TaskRow]:
+        return list(self.session.scalars(
+            select(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.state == "open")))
+
+    def claim_task(self, task_id: str, username: str, now: datetime) -> bool:
+        """Claim only if unclaimed (or already ours): the WHERE clause decides races."""
+        result = self.session.execute(
+            update(TaskRow)
+            .where(TaskRow.id == task_id, TaskRow.state == "open",
+                   or_(TaskRow.claimed_by.is_(None), TaskRow.claimed_by == username))
+            .values(claimed_by=username, claimed_at=now)
+        )
+        return result.rowcount == 1
+
+    # --- waits -------------------------------------------------------------------------
+    def waits_of(self, instance_id: str) -> list[Wait]:
+        return list(self.session.scalars(select(Wait).where(Wait.instance_id == instance_id)))
+
+    def delete_waits(self, instance_id: str) -> None:
+        self.session.execute(delete(Wait).where(Wait.instance_id == instance_id))
+
+    def wait(self, wait_id: int) -> Wait | None:
+        return self.session.get(Wait, wait_id)
+
+    def message_receivers(self, name: str, key: str) -> list[str]:
+        """Active instances with a waiting catch for this message name and correlation."""
+        return list(self.session.scalars(
+            select(Wait.instance_id).distinct()
+            .join(Instance, Instance.id == Wait.instance_id)
+            .where(Wait.kind == "message", Wait.message_name == name, Wait.correlation_key == key,
+                   Instance.status.in_(ACTIVE_STATUSES))
+            .order_by(Wait.instance_id)
+        ))
+
+    def matching_wait(self, instance_id: str, name: str, key: str) -> Wait | None:
+        return self.session.scalars(
+            select(Wait).where(Wait.instance_id == instance_id, Wait.kind == "message",
+                               Wait.message_name == name, Wait.correlation_key == key)
+            .order_by(Wait.since, Wait.id).limit(1)
+        ).first()
+
+    def claim_due_timers(self, now: datetime, owner: str, until: datetime, limit: int) -> list[int]:
+        """Reserve due timers for this node. SKIP LOCKED lets other nodes take the rest at once."""
+        ids = list(self.session.scalars(
+            select(Wait.id)
+            .where(Wait.kind == "timer", Wait.due_at <= now,
+                   or_(Wait.lease_until.is_(None), Wait.lease_until < now))
+            .order_by(Wait.due_at).limit(limit)
+            .with_for_update(skip_locked=True)
+        ))
+        if ids:
+            self.session.execute(update(Wait).where(Wait.id.in_(ids)).values(lease_owner=owner, lease_until=until))
+        return ids
+
+    # --- messages ----------------------------------------------------------------------
+    def message(self, message_id: str) -> Message:
+        row = self.session.get(Message, message_id)
+        if row is None:
+            raise NotFound(f"no message {message_id}")
+        return row
+
+    def find_message(self, message_id: str) -> Message | None:
+        return self.session.get(Message, message_id)
+
+    def claim_message(self, message_id: str, owner: str, now: datetime, until: datetime) -> bool:
+        result = self.session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status.in_(("pending", "buffered")),
+                   or_(Message.lease_until.is_(None), Message.lease_until < now, Message.lease_owner == owner))
+            .values(lease_owner=owner, lease_until=until, attempts=Message.attempts + 1)
+        )
+        return result.rowcount == 1
+
+    def unrouted_messages(self, now: datetime, limit: int) -> list[str]:
+        """Outbox rows whose after-commit delivery did not happen (a crash) or gave up."""
+        return list(self.session.scalars(
+            select(Message.id)
+            .where(Message.status == "pending", or_(Message.lease_until.is_(None), Message.lease_until < now))
+            .order_by(Message.created_at).limit(limit)
+        ))
+
+    def buffered_matching(self, name: str, key: str, now: datetime) -> list[str]:
+        return list(self.session.scalars(
+            select(Message.id)
+            .where(Message.name == name, Message.correlation_key == key, Message.status == "buffered",
+                   Message.expires_at > now)
+            .order_by(Message.created_at)
+        ))
+
+    def buffered_with_receiver(self, now: datetime, limit: int) -> list[str]:
+        """Buffered messages for which a waiting catch exists now (the sweep's backstop)."""
+        return list(self.session.scalars(
+            select(Message.id).distinct()
+            .join(Wait, (Wait.message_name == Message.name) & (Wait.correlation_key == Message.correlation_key))
+            .where(Message.status == "buffered", Message.expires_at > now, Wait.kind == "message")
+            .limit(limit)
+        ))
+
+    def expire_messages(self, now: datetime) -> int:
+        result = self.session.execute(
+            update(Message).where(Message.status == "buffered", Message.expires_at <= now)
+            .values(status="expired", lease_owner=None, lease_until=None)
+        )
+        return result.rowcount
+
+    def delivered(self, message_id: str, instance_id: str) -> bool:
+        return self.session.get(Delivery, (message_id, instance_id)) is not None
+
+    def delivery_count(self, message_id: str) -> int:
+        return self.session.scalar(select(func.count()).select_from(Delivery)
+                                   .where(Delivery.message_id == message_id)) or 0

@@ -1,0 +1,37 @@
+"""APScheduler wiring only: run the engine's sweep every few seconds in a background thread."""
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from .commands import Sweep
+from .service import Engine
+
+log = logging.getLogger("kedja.scheduler")
+
+
+def _sweep_job(engine: Engine) -> None:
+    report = engine.execute(Sweep(limit=engine.config.sweep_batch_size))
+    if report.timers_fired or report.messages_routed or report.messages_expired or report.timers_failed:
+        log.info("sweep: %s", report)
+
+
+def _add_job(scheduler, engine: Engine) -> None:
+    # One run at a time per process; a run that starts late is merged, not stacked.
+    scheduler.add_job(_sweep_job, "interval", seconds=engine.config.sweep_interval_seconds, args=[engine],
+                      id="kedja-sweep", max_instances=1, coalesce=True, replace_existing=True)
+
+
+def start_background(engine: Engine) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(daemon=True)
+    _add_job(scheduler, engine)
+    scheduler.start()
+    return scheduler
+
+
+def run_forever(engine: Engine) -> None:
+    scheduler = BlockingScheduler()
+    _add_job(scheduler, engine)
+    scheduler.start()

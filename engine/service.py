@@ -1,0 +1,268 @@
+"""The engine: `Engine.execute(command)` runs one command in one unit of work, then the
+cross-instance work it caused (message routing), each piece in a unit of work of its own."""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from . import messaging, timers
+from . import workflow as wf
+from .clock import Clock, utc_naive
+from .commands import (
+    Actor, ClaimTask, CompleteTask, CorrelateMessage, Deploy, FireTimer, ReleaseTask, RouteMessage,
+    StartInstance, Sweep,
+)
+from .config import EngineConfig
+from .db import make_session_factory, make_sql_engine
+from .deployment import ProcessCache, deploy, parse_all
+from .errors import EngineError, Forbidden, InvalidInput, InvalidState, NotFound, StepFailed
+from .models import Instance, Message
+from .projection import project
+from .queries import Queries
+from .repository import ACTIVE_STATUSES
+from .uow import SKIP, FollowUps, UnitOfWork
+
+log = logging.getLogger("kedja.engine")
+
+
+@dataclass(frozen=True)
+class StartedInstance:
+    id: str
+    status: str
+
+
+class Engine:
+    def __init__(self, config: EngineConfig, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or Clock()
+        self.sql_engine = make_sql_engine(config.database_url, config.database_schema)
+        self.session_factory = make_session_factory(self.sql_engine)
+        self.processes = ProcessCache()
+        self.queries = Queries(self.session_factory, self.processes)
+        self._handlers: dict[type, Callable] = {
+            Deploy: self._deploy,
+            StartInstance: self._start_instance,
+            ClaimTask: self._claim_task,
+            ReleaseTask: self._release_task,
+            CompleteTask: self._complete_task,
+            CorrelateMessage: lambda cmd, follow: messaging.correlate(self, cmd, follow),
+            RouteMessage: lambda cmd, follow: messaging.route(self, cmd.message_id, follow),
+            FireTimer: lambda cmd, follow: timers.fire(self, cmd.wait_id, follow),
+            Sweep: lambda cmd, follow: timers.sweep(self, cmd.limit),
+        }
+
+    # --- plumbing ----------------------------------------------------------------------
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def execute(self, command) -> Any:
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            raise EngineError(f"unknown command {type(command).__name__}")
+        follow = FollowUps()
+        result = handler(command, follow)
+        self.drain(follow)
+        return result
+
+    def drain(self, follow: FollowUps) -> None:
+        """Deliver what committed work threw. A failure here is left to the periodic sweep."""
+        while (item := follow.pop()) is not None:
+            kind, arg = item
+            try:
+                if kind == "route":
+                    messaging.route(self, arg, follow)
+                else:
+                    messaging.route_buffered(self, *arg, follow)
+            except Exception:  # the sweep retries; one failure must not stop the rest
+                log.exception("after-commit %s of %s failed; the sweep will retry", kind, arg)
+
+    def dispose(self) -> None:
+        self.sql_engine.dispose()
+
+    # --- one step of one instance --------------------------------------------------------
+    def step(self, instance_id: str, operate: Callable, follow: FollowUps, *,
+             completed_by: str | None = None) -> Any:
+        """Load the instance, let `operate(uow, instance, workflow)` move it, project, save, commit.
+
+        `operate` raises an EngineError to refuse (nothing is written) or returns SKIP. Any other
+        exception is a failed step: it rolls back and the instance is put in `error` in a
+        transaction of its own."""
+        failure: Exception | None = None
+        with self.uow() as uow:
+            instance = uow.repo.instance(instance_id)
+            process = self.processes.get(instance.definition_id, uow.repo)
+            workflow = wf.deserialize(instance.state, process)
+            now = self.now()
+            try:
+                outcome = operate(uow, instance, workflow)
+                if outcome is SKIP:
+                    return SKIP
+                completed_task = outcome if isinstance(outcome, CompletedTask) else None
+                projected = project(uow.repo, instance, workflow, process, now,
+                                    completed_task.task_id if completed_task else None, completed_by)
+            except EngineError:
+                raise
+            except Exception as err:  # raised by the diagram's own logic, not by the caller
+                failure = err
+            else:
+                self._write_outbox(uow, instance, workflow, now, follow)  # takes the events first:
+                instance.state = wf.serialize(workflow)  # the serialized state must not hold them
+                for name, key in projected.new_message_waits:
+                    uow.after_commit(lambda n=name, k=key: follow.match_buffered(n, k))
+                uow.commit()
+                return outcome
+        self.record_error(instance_id, failure)
+        raise StepFailed(instance_id, wf.describe_error(failure), wf.failed_element(failure))
+
+    def record_error(self, instance_id: str, err: Exception) -> None:
+        log.warning("instance %s failed: %s", instance_id, err)
+        for _ in range(self.config.delivery_retries):
+            try:
+                with self.uow() as uow:
+                    instance = uow.repo.instance(instance_id)
+                    instance.status = "error"
+                    instance.error_message = wf.describe_error(err)
+                    instance.error_element = wf.failed_element(err)
+                    uow.commit()
+                    return
+            except EngineError:
+                continue
+
+    def _write_outbox(self, uow: UnitOfWork, instance: Instance, workflow, now: datetime,
+                      follow: FollowUps) -> None:
+        """Messages no catch of this instance took become outbox rows of this transaction."""
+        for thrown in wf.thrown_messages(workflow):
+            message_id = str(uuid.uuid4())
+            uow.repo.add(Message(
+                id=message_id, name=thrown.name, correlation_key=wf.correlation_key(thrown.correlation),
+                payload=json.dumps(thrown.payload, default=str, ensure_ascii=False), status="pending",
+                source_instance_id=instance.id, created_at=utc_naive(now), attempts=0,
+                expires_at=utc_naive(now + timedelta(seconds=self.config.default_message_ttl_seconds)),
+            ))
+            uow.after_commit(lambda m=message_id: follow.route(m))
+
+    def create_instance(self, uow: UnitOfWork, process: wf.CompiledProcess, workflow, business_key: str | None,
+                        now: datetime, follow: FollowUps) -> Instance:
+        instance = Instance(id=str(uuid.uuid4()), definition_id=process.definition_id, process_key=process.key,
+                            business_key=business_key, status="running", state=b"",
+                            created_at=utc_naive(now), last_progress_at=utc_naive(now))
+        uow.repo.add(instance)
+        uow.repo.flush()
+        projected = project(uow.repo, instance, workflow, process, now)
+        self._write_outbox(uow, instance, workflow, now, follow)
+        instance.state = wf.serialize(workflow)
+        for name, key in projected.new_message_waits:
+            uow.after_commit(lambda n=name, k=key: follow.match_buffered(n, k))
+        return instance
+
+    def record_failed_start(self, process: wf.CompiledProcess, data: dict, business_key: str | None,
+                            err: Exception, after: Callable[[UnitOfWork, Instance], None] | None = None) -> str:
+        """A start whose first steps failed leaves an instance in `error` at its very start."""
+        now = self.now()
+        with self.uow() as uow:
+            instance = Instance(id=str(uuid.uuid4()), definition_id=process.definition_id,
+                                process_key=process.key, business_key=business_key, status="error",
+                                state=wf.serialize(wf.new_workflow(process, data)),
+                                error_message=wf.describe_error(err), error_element=wf.failed_element(err),
+                                created_at=utc_naive(now), last_progress_at=utc_naive(now))
+            uow.repo.add(instance)
+            uow.repo.flush()
+            if after:
+                after(uow, instance)
+            uow.commit()
+        return instance.id
+
+    # --- handlers ------------------------------------------------------------------------
+    def _deploy(self, cmd: Deploy, follow: FollowUps):
+        parsed = parse_all(cmd.files, self.config.max_bpmn_bytes)
+        with self.uow() as uow:
+            results, to_cache = deploy(uow.repo, self.processes, parsed, self.now())
+            uow.commit()
+        for row, parsed_file in to_cache:
+            self.processes.put(row, parsed_file)
+        return results
+
+    def _start_instance(self, cmd: StartInstance, follow: FollowUps) -> StartedInstance:
+        if not isinstance(cmd.data, dict):
+            raise InvalidInput("data must be an object")
+        with self.uow() as uow:
+            row = uow.repo.latest_definition(cmd.process_key)
+            if row is None:
+                raise NotFound(f"no deployed process '{cmd.process_key}'")
+            process = self.processes.get(row.id, uow.repo)
+            now = self.now()
+            workflow = wf.new_workflow(process, dict(cmd.data))
+            try:
+                wf.run_steps(workflow, now)
+                instance = self.create_instance(uow, process, workflow, cmd.business_key, now, follow)
+            except EngineError:
+                raise
+            except Exception as err:  # the diagram's own logic failed
+                failure = err
+            else:
+                uow.commit()
+                return StartedInstance(instance.id, instance.status)
+        instance_id = self.record_failed_start(process, dict(cmd.data), cmd.business_key, failure)
+        raise StepFailed(instance_id, wf.describe_error(failure), wf.failed_element(failure))
+
+    def _task_for(self, task_id: str, actor: Actor):
+        with self.uow() as uow:
+            row = uow.repo.task(task_id)
+            if actor.organisation is not None and row.organisation != actor.organisation:
+                raise Forbidden(f"task {task_id} belongs to another organisation")
+            return row.instance_id
+
+    def _claim_task(self, cmd: ClaimTask, follow: FollowUps) -> None:
+        self._task_for(cmd.task_id, cmd.actor)
+        with self.uow() as uow:
+            if not uow.repo.claim_task(cmd.task_id, cmd.actor.username, utc_naive(self.now())):
+                row = uow.repo.task(cmd.task_id)
+                raise InvalidState(f"task {cmd.task_id} is {row.state}"
+                                   + (f", claimed by {row.claimed_by}" if row.claimed_by else ""))
+            uow.commit()
+
+    def _release_task(self, cmd: ReleaseTask, follow: FollowUps) -> None:
+        self._task_for(cmd.task_id, cmd.actor)
+        with self.uow() as uow:
+            row = uow.repo.task(cmd.task_id)
+            if row.state != "open":
+                raise InvalidState(f"task {cmd.task_id} is {row.state}")
+            if row.claimed_by not in (None, cmd.actor.username) and cmd.actor.organisation is not None:
+                raise Forbidden(f"task {cmd.task_id} is claimed by {row.claimed_by}")
+            row.claimed_by = row.claimed_at = None
+            uow.commit()
+
+    def _complete_task(self, cmd: CompleteTask, follow: FollowUps):
+        if not isinstance(cmd.data, dict):
+            raise InvalidInput("data must be an object")
+        instance_id = self._task_for(cmd.task_id, cmd.actor)
+
+        def operate(uow: UnitOfWork, instance: Instance, workflow):
+            row = uow.repo.task(cmd.task_id)
+            if row.state != "open":
+                raise InvalidState(f"task {cmd.task_id} is already {row.state}")
+            if row.claimed_by not in (None, cmd.actor.username):
+                raise Forbidden(f"task {cmd.task_id} is claimed by {row.claimed_by}")
+            if instance.status not in ACTIVE_STATUSES:
+                raise InvalidState(f"instance {instance.id} is {instance.status}")
+            wf.complete_user_task(workflow, cmd.task_id, dict(cmd.data), self.now())
+            return CompletedTask(cmd.task_id, instance.id)
+
+        return self.step(instance_id, operate, follow, completed_by=cmd.actor.username)
+
+
+@dataclass(frozen=True)
+class CompletedTask:
+    task_id: str
+    instance_id: str
+
+
+def build_engine(config: EngineConfig | None = None, clock: Clock | None = None) -> Engine:
+    return Engine(config or EngineConfig.from_env(), clock)

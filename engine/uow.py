@@ -1,0 +1,75 @@
+"""The unit of work: one command, one transaction.
+
+`with uow:` rolls back unless `commit()` was called; hooks registered with `after_commit`
+run once the transaction is durable (that is where cross-instance effects start)."""
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Callable
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from .errors import ConcurrentUpdate
+from .repository import Repository
+
+# What a step's operation returns when there is nothing to do: the step then writes nothing.
+SKIP = object()
+
+
+class UnitOfWork:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+        self._after: list[Callable[[], None]] = []
+        self._committed = False
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = self._session_factory()
+        self.repo = Repository(self.session)
+        return self
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        self._after.append(hook)
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except StaleDataError as err:
+            self.session.rollback()
+            raise ConcurrentUpdate("the instance was changed by another transaction") from err
+        except IntegrityError as err:
+            self.session.rollback()
+            raise ConcurrentUpdate(f"a concurrent transaction wrote the same row: {err.orig}") from err
+        except OperationalError as err:
+            self.session.rollback()
+            if "could not serialize" in str(err) or "deadlock" in str(err) or "database is locked" in str(err):
+                raise ConcurrentUpdate(str(err.orig)) from err
+            raise
+        self._committed = True
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if not self._committed:
+                self.session.rollback()
+        finally:
+            self.session.close()
+        if self._committed and exc_type is None:
+            for hook in self._after:
+                hook()
+
+
+class FollowUps:
+    """Work that may start only after the current transaction committed."""
+
+    def __init__(self) -> None:
+        self._items: deque[tuple[str, Any]] = deque()
+
+    def route(self, message_id: str) -> None:
+        self._items.append(("route", message_id))
+
+    def match_buffered(self, name: str, key: str) -> None:
+        self._items.append(("match", (name, key)))
+
+    def pop(self):
+        return self._items.popleft() if self._items else None

@@ -1,0 +1,31 @@
+"""Helpers shared by the tests: fixture diagrams and deployment."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pytest
+
+from engine.commands import Deploy
+from engine.service import Engine
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_URL = os.environ.get("KEDJA_TEST_DATABASE_URL")
+
+requires_postgres = pytest.mark.skipif(not PG_URL, reason="needs KEDJA_TEST_DATABASE_URL (PostgreSQL)")
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def scripted_bpmn(script: str = "total = amount * 2", condition: str = "total > 100",
+                  payload: str = '{"case_id": case_id, "total": total}') -> str:
+    """The 'scripted' process with the given script task, gateway condition and message payload."""
+    template = (FIXTURES / "scripted.bpmn.tmpl").read_text(encoding="utf-8")
+    return template.format(script=escape(script), condition=escape(condition), payload=escape(payload))
+
+
+def deploy(engine: Engine, *names: str):
+    return engine.execute(Deploy(tuple((name, fixture_bytes(name)) for name in names)))
