@@ -124,15 +124,22 @@ def read_xml(data: bytes | str, max_bytes: int, filename: str | None = None) -> 
     return etree.fromstring(raw, parser)
 
 
+def _owning_element(node: etree._Element) -> etree._Element | None:
+    """The flow element (task, event, sequence flow) an expression belongs to."""
+    owner = node
+    while owner is not None and (owner.get("id") is None
+                                 or etree.QName(owner).localname.endswith("EventDefinition")):
+        owner = owner.getparent()
+    return owner
+
+
 def _expression_problems(root: etree._Element, filename: str | None) -> list[Problem]:
     problems = []
     for path, mode in EXPRESSION_PLACES:
         for node in root.xpath(path, namespaces=NS):
             if not (node.text or "").strip():
                 continue
-            owner = node
-            while owner is not None and owner.get("id") is None:
-                owner = owner.getparent()
+            owner = _owning_element(node)
             for issue in sandbox.check_source(node.text.strip() if mode == "eval" else node.text, mode):
                 problems.append(Problem(f"expression refused: {issue}", owner.get("id") if owner is not None
                                         else None, node.sourceline, filename))

@@ -1,0 +1,61 @@
+"""A failing step rolls back, and the instance is put in `error` with the element and message."""
+import pytest
+
+from engine.commands import Actor, CompleteTask, Deploy, StartInstance
+from engine.errors import StepFailed
+
+from ..helpers import scripted_bpmn
+
+AF = Actor("ali", "Arbetsförmedlingen")
+
+
+def _deploy_scripted(engine, **parts):
+    return engine.execute(Deploy((("scripted.bpmn", scripted_bpmn(**parts)),)))
+
+
+def _start(engine, **data):
+    started = engine.execute(StartInstance("scripted", {"case_id": "C-1", **data}))
+    return started.id, engine.queries.instance(started.id)["open_tasks"][0]
+
+
+def test_script_and_gateway_and_payload_run_in_the_sandbox(engine):
+    _deploy_scripted(engine, script="total = sum([amount, amount]) + len(tags)\nlabel = f'{total} kr'")
+    instance_id, task = _start(engine, amount=60, tags=["a", "b"])
+    engine.execute(CompleteTask(task.id, {}, AF))
+
+    data = engine.queries.instance_data(instance_id)
+    assert (data["total"], data["label"]) == (122, "122 kr")
+    [message] = engine.queries.messages().items  # total > 100: the gateway threw the message
+    assert (message.name, message.status) == ("case_done", "buffered")
+    assert [t.element_id for t in engine.queries.instance(instance_id)["open_tasks"]] == ["review"]
+
+
+def test_failing_script_sets_error_and_rolls_the_step_back(engine):
+    _deploy_scripted(engine, script="total = amount / divisor")
+    instance_id, task = _start(engine, amount=60)
+    version = engine.queries.instance(instance_id)["instance"].version
+
+    with pytest.raises(StepFailed) as failed:
+        engine.execute(CompleteTask(task.id, {"divisor": 0}, AF))
+
+    assert failed.value.element_id == "compute"
+    view = engine.queries.instance(instance_id)
+    assert view["instance"].status == "error"
+    assert view["instance"].error_element == "compute"
+    assert "ZeroDivisionError" in view["instance"].error_message
+    assert view["instance"].version == version + 1  # only the error was written
+    assert [t.id for t in view["open_tasks"]] == [task.id]  # the completion rolled back
+    assert engine.queries.task(task.id).completed_by is None
+    assert engine.queries.messages().total == 0
+    assert "divisor" not in engine.queries.instance_data(instance_id)
+
+
+def test_failing_payload_expression_sends_nothing(engine):
+    _deploy_scripted(engine, payload='{"case_id": case_id, "missing": no_such_variable}')
+    instance_id, task = _start(engine, amount=80)
+    with pytest.raises(StepFailed) as failed:
+        engine.execute(CompleteTask(task.id, {}, AF))
+    assert failed.value.element_id == "notify"
+    assert engine.queries.instance(instance_id)["instance"].status == "error"
+    assert engine.queries.messages().total == 0
+

@@ -1,0 +1,109 @@
+"""Routing rules: one message to many receivers, buffering, expiry, idempotent ids."""
+import pytest
+
+from engine.commands import Actor, CompleteTask, CorrelateMessage, StartInstance, Sweep
+from engine.errors import InvalidInput, NotFound
+
+from ..helpers import deploy
+
+DISTRICT = "Angered"
+CASEWORKER = Actor("karin", DISTRICT)
+
+
+def _earmarked(engine, procurement_id, identified=True):
+    started = engine.execute(StartInstance("earmarked", {"procurement_id": procurement_id, "district": DISTRICT}))
+    if identified:
+        task = engine.queries.instance(started.id)["open_tasks"][0]
+        engine.execute(CompleteTask(task.id, {}, CASEWORKER))
+    return started.id
+
+
+def _status(engine, instance_id):
+    return engine.queries.instance(instance_id)["instance"].status
+
+
+def _open_elements(engine, instance_id):
+    return [t.element_id for t in engine.queries.instance(instance_id)["open_tasks"]]
+
+
+def test_one_message_reaches_every_waiting_instance(engine):
+    deploy(engine, "earmarked_participant.bpmn")
+    receivers = [_earmarked(engine, "UPH-1") for _ in range(3)]
+    other = _earmarked(engine, "UPH-2")
+
+    result = engine.execute(CorrelateMessage("requirement_decided", {"procurement_id": "UPH-1"},
+                                             {"procurement_id": "UPH-1", "kind": "binding", "places": 4}))
+
+    assert result.status == "delivered"
+    assert sorted(result.instance_ids) == sorted(receivers)
+    for instance_id in receivers:
+        assert _open_elements(engine, instance_id) == ["plan"]
+        assert engine.queries.instance_data(instance_id)["requirement"]["places"] == 4
+    assert _open_elements(engine, other) == []
+    assert _status(engine, other) == "waiting"
+
+
+def test_message_before_its_receiver_waits_is_buffered_then_delivered(engine):
+    deploy(engine, "earmarked_participant.bpmn")
+    waiting_later = _earmarked(engine, "UPH-7", identified=False)
+
+    result = engine.execute(CorrelateMessage("requirement_decided", {"procurement_id": "UPH-7"},
+                                             {"procurement_id": "UPH-7", "kind": "dialogue"}))
+    assert result.status == "buffered"
+    assert engine.queries.message(result.message_id).status == "buffered"
+
+    task = engine.queries.instance(waiting_later)["open_tasks"][0]
+    engine.execute(CompleteTask(task.id, {}, CASEWORKER))  # now the catch waits
+
+    assert engine.queries.message(result.message_id).status == "delivered"
+    assert _open_elements(engine, waiting_later) == ["plan"]
+    assert engine.queries.instance_data(waiting_later)["requirement"]["kind"] == "dialogue"
+
+
+def test_buffered_message_expires_and_stays_visible(engine, clock):
+    deploy(engine, "earmarked_participant.bpmn")
+    result = engine.execute(CorrelateMessage("requirement_decided", {"procurement_id": "UPH-9"},
+                                             {"procurement_id": "UPH-9"}, ttl_seconds=3600))
+    assert result.status == "buffered"
+
+    clock.advance(hours=2)
+    report = engine.execute(Sweep())
+    assert report.messages_expired == 1
+    assert engine.queries.message(result.message_id).status == "expired"
+    assert [m.id for m in engine.queries.messages(status="expired").items] == [result.message_id]
+
+    late = _earmarked(engine, "UPH-9")  # a receiver that comes after expiry gets nothing
+    assert _status(engine, late) == "waiting"
+    assert _open_elements(engine, late) == []
+
+
+def test_duplicate_message_id_is_delivered_once(engine):
+    deploy(engine, "earmarked_participant.bpmn")
+    receiver = _earmarked(engine, "UPH-3")
+    message = CorrelateMessage("requirement_decided", {"procurement_id": "UPH-3"},
+                               {"procurement_id": "UPH-3", "places": 1}, message_id="ext-42")
+
+    first = engine.execute(message)
+    second_receiver = _earmarked(engine, "UPH-3")  # waits now, but the id was used
+    again = engine.execute(message)
+
+    assert (first.status, first.duplicate) == ("delivered", False)
+    assert (again.status, again.duplicate, again.instance_ids) == ("delivered", True, (receiver,))
+    assert _open_elements(engine, receiver) == ["plan"]
+    assert _open_elements(engine, second_receiver) == []
+    assert len(engine.queries.messages().items) == 1
+
+
+def test_message_without_receiver_and_no_ttl_is_refused_and_not_stored(engine):
+    deploy(engine, "earmarked_participant.bpmn")
+    with pytest.raises(NotFound):
+        engine.execute(CorrelateMessage("requirement_decided", {"procurement_id": "none"}, {}, ttl_seconds=0))
+    assert engine.queries.messages().total == 0
+
+
+def test_malformed_message_is_refused(engine):
+    with pytest.raises(InvalidInput):
+        engine.execute(CorrelateMessage("", {"procurement_id": "x"}))
+    with pytest.raises(InvalidInput):
+        engine.execute(CorrelateMessage("requirement_decided", {"procurement_id": "x"}, ttl_seconds=-1))
+    assert engine.queries.messages().total == 0
