@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from . import messaging, timers
 from . import workflow as wf
 from .clock import Clock, utc_naive
@@ -24,7 +26,7 @@ from .models import Instance, Message
 from .projection import project
 from .queries import Queries
 from .repository import ACTIVE_STATUSES
-from .uow import SKIP, FollowUps, UnitOfWork
+from .uow import SKIP, FollowUps, UnitOfWork, translate
 
 log = logging.getLogger("kedja.engine")
 
@@ -109,6 +111,8 @@ class Engine:
                                     completed_task.task_id if completed_task else None, completed_by)
             except EngineError:
                 raise
+            except SQLAlchemyError as err:  # the database's trouble, not the diagram's
+                raise translate(err) from err
             except Exception as err:  # raised by the diagram's own logic, not by the caller
                 failure = err
             else:
@@ -204,6 +208,8 @@ class Engine:
                 instance = self.create_instance(uow, process, workflow, cmd.business_key, now, follow)
             except EngineError:
                 raise
+            except SQLAlchemyError as err:
+                raise translate(err) from err
             except Exception as err:  # the diagram's own logic failed
                 failure = err
             else:

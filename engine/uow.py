@@ -7,12 +7,25 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Callable
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import ConcurrentUpdate
 from .repository import Repository
+
+def translate(err: SQLAlchemyError) -> Exception:
+    """A lost race (version check, unique key, lock) becomes ConcurrentUpdate; the rest stays."""
+    if isinstance(err, StaleDataError):
+        return ConcurrentUpdate("the instance was changed by another transaction")
+    if isinstance(err, IntegrityError):
+        return ConcurrentUpdate(f"a concurrent transaction wrote the same row: {err.orig}")
+    text = str(err)
+    if isinstance(err, OperationalError) and any(
+            sign in text for sign in ("could not serialize", "deadlock", "database is locked")):
+        return ConcurrentUpdate(str(err.orig))
+    return err
+
 
 # What a step's operation returns when there is nothing to do: the step then writes nothing.
 SKIP = object()
@@ -35,17 +48,9 @@ class UnitOfWork:
     def commit(self) -> None:
         try:
             self.session.commit()
-        except StaleDataError as err:
+        except SQLAlchemyError as err:
             self.session.rollback()
-            raise ConcurrentUpdate("the instance was changed by another transaction") from err
-        except IntegrityError as err:
-            self.session.rollback()
-            raise ConcurrentUpdate(f"a concurrent transaction wrote the same row: {err.orig}") from err
-        except OperationalError as err:
-            self.session.rollback()
-            if "could not serialize" in str(err) or "deadlock" in str(err) or "database is locked" in str(err):
-                raise ConcurrentUpdate(str(err.orig)) from err
-            raise
+            raise translate(err) from err
         self._committed = True
 
     def __exit__(self, exc_type, exc, tb) -> None:
