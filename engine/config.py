@@ -33,6 +33,8 @@ class EngineConfig:
         values: dict = {}
         if url := os.environ.get("KEDJA_DATABASE_URL"):
             values["database_url"] = url
+        if schema := os.environ.get("KEDJA_DATABASE_SCHEMA"):
+            values["database_schema"] = schema
         if size := os.environ.get("KEDJA_MAX_BPMN_BYTES"):
             values["max_bpmn_bytes"] = int(size)
         if ttl := os.environ.get("KEDJA_MESSAGE_TTL_SECONDS"):

@@ -35,14 +35,15 @@ def project(repo: Repository, instance: Instance, workflow, process: wf.Compiled
 def _project_tasks(repo, instance, workflow, process, now, completed_task_id, completed_by) -> int:
     stamp = utc_naive(now)
     open_now = {task.task_id: task for task in wf.open_user_tasks(workflow)}
+    still_open = 0
     for row in repo.open_tasks_of(instance.id):
         if open_now.pop(row.id, None) is not None:
+            still_open += 1
             continue
         row.state = wf.task_outcome(workflow, row.id)
         row.completed_at = stamp
         if row.id == completed_task_id:
             row.completed_by = completed_by
-    still_open = len(repo.open_tasks_of(instance.id))
     for task in open_now.values():
         info = process.model.user_tasks.get(task.element_id)
         assignment = resolve(info, task.element_id, task.data)

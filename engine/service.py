@@ -89,15 +89,17 @@ class Engine:
         self.sql_engine.dispose()
 
     # --- one step of one instance --------------------------------------------------------
-    def step(self, instance_id: str, operate: Callable, follow: FollowUps, *,
+    def step(self, locate: str | Callable[[UnitOfWork], str], operate: Callable, follow: FollowUps, *,
              completed_by: str | None = None) -> Any:
         """Load the instance, let `operate(uow, instance, workflow)` move it, project, save, commit.
 
-        `operate` raises an EngineError to refuse (nothing is written) or returns SKIP. Any other
-        exception is a failed step: it rolls back and the instance is put in `error` in a
-        transaction of its own."""
+        `locate` is the instance id, or a function that finds it (and may refuse) in the same
+        transaction. `operate` raises an EngineError to refuse (nothing is written) or returns
+        SKIP. Any other exception is a failed step: it rolls back and the instance is put in
+        `error` in a transaction of its own."""
         failure: Exception | None = None
         with self.uow() as uow:
+            instance_id = locate(uow) if callable(locate) else locate
             instance = uow.repo.instance(instance_id)
             process = self.processes.get(instance.definition_id, uow.repo)
             workflow = wf.deserialize(instance.state, process)
@@ -148,6 +150,10 @@ class Engine:
                 id=message_id, name=thrown.name, correlation_key=wf.correlation_key(thrown.correlation),
                 payload=json.dumps(thrown.payload, default=str, ensure_ascii=False), status="pending",
                 source_instance_id=instance.id, created_at=utc_naive(now), attempts=0,
+                # Leased to this node from the start: it routes the row right after commit, and
+                # another node's sweep takes it only if this node dies before doing so.
+                lease_owner=self.config.node_name,
+                lease_until=utc_naive(now + timedelta(seconds=self.config.lease_seconds)),
                 expires_at=utc_naive(now + timedelta(seconds=self.config.default_message_ttl_seconds)),
             ))
             uow.after_commit(lambda m=message_id: follow.route(m))
@@ -218,12 +224,16 @@ class Engine:
         instance_id = self.record_failed_start(process, dict(cmd.data), cmd.business_key, failure)
         raise StepFailed(instance_id, wf.describe_error(failure), wf.failed_element(failure))
 
-    def _task_for(self, task_id: str, actor: Actor):
+    @staticmethod
+    def _task_of_actor(uow: UnitOfWork, task_id: str, actor: Actor):
+        row = uow.repo.task(task_id)
+        if actor.organisation is not None and row.organisation != actor.organisation:
+            raise Forbidden(f"task {task_id} belongs to another organisation")
+        return row
+
+    def _task_for(self, task_id: str, actor: Actor) -> str:
         with self.uow() as uow:
-            row = uow.repo.task(task_id)
-            if actor.organisation is not None and row.organisation != actor.organisation:
-                raise Forbidden(f"task {task_id} belongs to another organisation")
-            return row.instance_id
+            return self._task_of_actor(uow, task_id, actor).instance_id
 
     def _claim_task(self, cmd: ClaimTask, follow: FollowUps) -> None:
         self._task_for(cmd.task_id, cmd.actor)
@@ -248,7 +258,8 @@ class Engine:
     def _complete_task(self, cmd: CompleteTask, follow: FollowUps):
         if not isinstance(cmd.data, dict):
             raise InvalidInput("data must be an object")
-        instance_id = self._task_for(cmd.task_id, cmd.actor)
+        def locate(uow: UnitOfWork) -> str:
+            return self._task_of_actor(uow, cmd.task_id, cmd.actor).instance_id
 
         def operate(uow: UnitOfWork, instance: Instance, workflow):
             row = uow.repo.task(cmd.task_id)
@@ -261,7 +272,7 @@ class Engine:
             wf.complete_user_task(workflow, cmd.task_id, dict(cmd.data), self.now())
             return CompletedTask(cmd.task_id, instance.id)
 
-        return self.step(instance_id, operate, follow, completed_by=cmd.actor.username)
+        return self.step(locate, operate, follow, completed_by=cmd.actor.username)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def test_two_nodes_sweeping_at_once_fire_each_timer_exactly_once(make_engine, cl
         assert [t.element_id for t in view["open_tasks"]] == ["report"]
 
 
-def test_sweep_delivers_an_outbox_message_whose_delivery_after_commit_was_lost(engine, monkeypatch):
+def test_sweep_delivers_an_outbox_message_whose_delivery_after_commit_was_lost(engine, clock, monkeypatch):
     deploy(engine, "order_requester.bpmn", "order_responder.bpmn")
     started = engine.execute(StartInstance("requester", {"order_id": "O-1", "amount": 1,
                                                          "buyer_organisation": "Higab"}))
@@ -53,6 +53,9 @@ def test_sweep_delivers_an_outbox_message_whose_delivery_after_commit_was_lost(e
     assert engine.queries.instances(process="responder").total == 0
     monkeypatch.undo()
 
+    # The sender's node holds the row's lease; after it runs out, any node's sweep takes it.
+    assert engine.execute(Sweep()).messages_routed == 0
+    clock.advance(seconds=engine.config.lease_seconds + 1)
     report = engine.execute(Sweep())
     assert report.messages_routed == 1
     assert engine.queries.message(message.id).status == "started"

@@ -73,3 +73,29 @@ def test_timers_of_many_instances_fire_in_one_sweep_each_in_its_own_transaction(
     report = engine.execute(Sweep(limit=100))
     assert (report.timers_fired, report.timers_failed) == (5, 0)
     assert all(_view(engine, i)["instance"].status == "running" for i in ids)
+
+
+def test_date_timer_and_cycle_timer(engine, clock):
+    deploy(engine, "contract_followup.bpmn")
+    started = engine.execute(StartInstance("contract_followup", {
+        "contract_start_date": "2026-03-01T00:00:00+00:00", "buyer_organisation": "Higab",
+        "supplier_organisation": "Bygg AB"}))
+    [wait] = _view(engine, started.id)["waiting_for"]
+    assert (wait["element_id"], wait["due_at"]) == ("contract_start", datetime(2026, 3, 1))
+
+    def sweep_at(*moment):
+        clock.set(datetime(*moment, tzinfo=timezone.utc))
+        return engine.execute(Sweep()).timers_fired
+
+    def open_tasks():
+        return sorted((t.element_id, t.organisation) for t in _view(engine, started.id)["open_tasks"])
+
+    assert sweep_at(2026, 3, 1, 0, 0, 1) == 1
+    assert open_tasks() == [("follow_up", "Higab")]
+    [cycle] = _view(engine, started.id)["waiting_for"]
+    assert (cycle["element_id"], cycle["due_at"]) == ("monthly", datetime(2026, 4, 1, 0, 0, 1))
+
+    assert sweep_at(2026, 4, 2) == 1
+    assert sweep_at(2026, 5, 3) == 1
+    assert sweep_at(2026, 6, 3) == 0  # R2: two repetitions only
+    assert open_tasks() == [("follow_up", "Higab"), ("monthly_report", "Bygg AB"), ("monthly_report", "Bygg AB")]

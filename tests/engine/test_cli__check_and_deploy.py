@@ -1,0 +1,68 @@
+"""The `kedja` command: check a set of diagrams, deploy them."""
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+
+from ..helpers import FIXTURES
+
+REQUESTER = str(FIXTURES / "order_requester.bpmn")
+RESPONDER = str(FIXTURES / "order_responder.bpmn")
+
+
+@pytest.fixture
+def run(database_url, monkeypatch):
+    url, schema = database_url
+    monkeypatch.setenv("KEDJA_DATABASE_URL", url)
+    if schema:
+        monkeypatch.setenv("KEDJA_DATABASE_SCHEMA", schema)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
+
+
+def test_check_passes_a_consistent_set(run):
+    result = run("check", REQUESTER, RESPONDER)
+    assert result.exit_code == 0, result.output
+    assert "2 process(es): ok" in result.output
+
+
+def test_check_finds_a_message_with_no_catcher(run):
+    result = run("check", REQUESTER)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert f"{REQUESTER}:39: send_request: message 'order_request' is thrown but nothing in the set catches it" \
+        in lines
+    assert any("wait_reply" in line and "nothing in the set throws it" in line for line in lines)
+
+
+def test_check_finds_different_correlation_at_the_two_ends(run, tmp_path):
+    changed = tmp_path / "responder.bpmn"
+    changed.write_text((FIXTURES / "order_responder.bpmn").read_text().replace(
+        'messageRef="msg_reply">\n      <bpmn:formalExpression>order_id',
+        'messageRef="msg_other">\n      <bpmn:formalExpression>order_id'))
+    result = run("check", REQUESTER, str(changed))
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert "wait_reply: message 'order_reply' correlates on ['order_id'] here but on [] at send_reply" in line
+
+
+def test_check_reports_unsafe_files_by_line(run, tmp_path):
+    evil = tmp_path / "evil.bpmn"
+    evil.write_text('<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY e "e">]>\n<x>&e;</x>')
+    result = run("check", str(evil))
+    assert result.exit_code == 1
+    assert "DOCTYPE and entity declarations are not allowed" in result.output
+
+
+def test_deploy_deploys_a_set_and_is_idempotent(run):
+    first = run("deploy", REQUESTER, RESPONDER)
+    assert first.exit_code == 0, first.output
+    assert "requester version 1: deployed" in first.output
+    again = run("deploy", REQUESTER, RESPONDER)
+    assert "requester version 1: unchanged" in again.output
+
+
+def test_deploy_refuses_an_inconsistent_set(run):
+    result = run("deploy", REQUESTER)
+    assert result.exit_code == 1
+    assert "nothing in the set catches it" in result.output
