@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test test-postgres bench check clean
+.PHONY: run test test-postgres bench check lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ test-postgres: $(STAMP)
 ## bench: the engine-overhead benchmark (prints its figures)
 bench: $(STAMP)
 	$(BIN)/python bench/engine_overhead.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 check: $(STAMP)
 	@if ls processes/*.bpmn >/dev/null 2>&1; then $(BIN)/kedja check processes/*.bpmn; else echo "no diagrams in processes/ yet"; fi

@@ -9,7 +9,7 @@ import sys
 import click
 
 from . import migrate
-from .commands import Deploy, StartInstance, Sweep
+from .commands import Actor, CompleteTask, Deploy, StartInstance, Sweep
 from .config import EngineConfig
 from .definitions import check_set, parse_file
 from .deployment import parse_all
@@ -38,6 +38,7 @@ def main(verbose: bool) -> None:
     """Kedja: the process engine for employment requirements in public procurement."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every run at INFO
 
 
 @main.group()
@@ -101,8 +102,57 @@ def start(process: str, data: str, business_key: str | None) -> None:
     try:
         started = engine.execute(StartInstance(process, json.loads(data), business_key))
     except (EngineError, ValueError) as err:
-        raise click.ClickException(str(err))
+        raise click.ClickException(str(err)) from err
     click.echo(f"{started.id} {started.status}")
+
+
+@main.command()
+@click.argument("instance_id")
+def show(instance_id: str) -> None:
+    """Show an instance: status, open tasks, what it waits for, linked instances."""
+    engine = _engine()
+    try:
+        view = engine.queries.instance(instance_id)
+    except EngineError as err:
+        raise click.ClickException(str(err)) from err
+    instance = view["instance"]
+    click.echo(f"{instance.id} {instance.process_key} ({instance.business_key or '-'}): {instance.status}")
+    if instance.error_message:
+        click.echo(f"  error at {instance.error_element}: {instance.error_message}")
+    for task in view["open_tasks"]:
+        click.echo(f"  task {task.id} {task.element_id} '{task.name}' -> {task.organisation} ({task.role})"
+                   f"{' claimed by ' + task.claimed_by if task.claimed_by else ''}")
+    for wait in view["waiting_for"]:
+        what = (f"message {wait['message']} {json.dumps(wait['correlation'], ensure_ascii=False)}"
+                if wait["kind"] == "message" else f"timer due {wait['due_at']}")
+        click.echo(f"  waits at {wait['element_id']} for {what}")
+    for link in view["linked"]:
+        click.echo(f"  {link['direction']} {link['message']}: {link['instance_id']}")
+
+
+@main.command()
+@click.option("--org", "organisation", required=True, help="The organisation whose inbox to list.")
+def tasks(organisation: str) -> None:
+    """List an organisation's open tasks, oldest first."""
+    engine = _engine()
+    for task in engine.queries.inbox(organisation, per_page=200).items:
+        click.echo(f"{task.id} {task.process_key}/{task.element_id} '{task.name}' since {task.created_at}"
+                   f"{' due ' + str(task.due_at) if task.due_at else ''}")
+
+
+@main.command()
+@click.argument("task_id")
+@click.option("--user", required=True)
+@click.option("--org", "organisation", required=True)
+@click.option("--data", default="{}", help="Form data as a JSON object.")
+def complete(task_id: str, user: str, organisation: str, data: str) -> None:
+    """Complete a task as USER of ORG."""
+    engine = _engine()
+    try:
+        engine.execute(CompleteTask(task_id, json.loads(data), Actor(user, organisation)))
+    except (EngineError, ValueError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo("completed")
 
 
 @main.command()

@@ -116,10 +116,10 @@ def read_xml(data: bytes | str, max_bytes: int, filename: str | None = None) -> 
         safe_et.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as err:
         raise DeploymentRejected([Problem(
-            f"DOCTYPE and entity declarations are not allowed ({type(err).__name__})", file=filename)])
+            f"DOCTYPE and entity declarations are not allowed ({type(err).__name__})", file=filename)]) from err
     except safe_et.ParseError as err:
         line = err.position[0] if getattr(err, "position", None) else None
-        raise DeploymentRejected([Problem(f"not well-formed XML: {err}", line=line, file=filename)])
+        raise DeploymentRejected([Problem(f"not well-formed XML: {err}", line=line, file=filename)]) from err
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     return etree.fromstring(raw, parser)
 
@@ -236,7 +236,7 @@ def parse_file(data: bytes | str, max_bytes: int, filename: str | None = None) -
     try:
         parser.add_bpmn_xml(root, filename)
     except (ValidationException, SpiffWorkflowException, etree.LxmlError, KeyError, ValueError) as err:
-        raise DeploymentRejected(problems + [_spiff_problem(err, filename)])
+        raise DeploymentRejected(problems + [_spiff_problem(err, filename)]) from err
     names = {m.get("id"): m.get("name") or m.get("id") for m in root.iter(f"{{{BPMN_NS}}}message")}
     external = {m.get("name") or m.get("id") for m in root.iter(f"{{{BPMN_NS}}}message")
                 if m.get(_kedja("external")) == "true"}

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 

@@ -8,7 +8,13 @@ from sqlalchemy.orm import Session
 
 from .errors import NotFound
 from .models import (
-    Delivery, Instance, Message, MessageStartEvent, ProcessDefinition, TaskRow, Wait,
+    Delivery,
+    Instance,
+    Message,
+    MessageStartEvent,
+    ProcessDefinition,
+    TaskRow,
+    Wait,
 )
 
 ACTIVE_STATUSES = ("running", "waiting")

@@ -15,8 +15,16 @@ from . import messaging, timers
 from . import workflow as wf
 from .clock import Clock, utc_naive
 from .commands import (
-    Actor, ClaimTask, CompleteTask, CorrelateMessage, Deploy, FireTimer, ReleaseTask, RouteMessage,
-    StartInstance, Sweep,
+    Actor,
+    ClaimTask,
+    CompleteTask,
+    CorrelateMessage,
+    Deploy,
+    FireTimer,
+    ReleaseTask,
+    RouteMessage,
+    StartInstance,
+    Sweep,
 )
 from .config import EngineConfig
 from .db import make_session_factory, make_sql_engine

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .errors import ConcurrentUpdate
 from .repository import Repository
 
+
 def translate(err: SQLAlchemyError) -> Exception:
     """A lost race (version check, unique key, lock) becomes ConcurrentUpdate; the rest stays."""
     if isinstance(err, StaleDataError):

@@ -18,6 +18,7 @@ from engine.service import Engine
 
 from .helpers import PG_URL
 
+
 @pytest.fixture(scope="session")
 def database(tmp_path_factory):
     """Migrate once per test run: a template SQLite file, or a PostgreSQL schema."""

@@ -66,3 +66,30 @@ def test_deploy_refuses_an_inconsistent_set(run):
     result = run("deploy", REQUESTER)
     assert result.exit_code == 1
     assert "nothing in the set catches it" in result.output
+
+
+def test_start_show_and_complete_from_the_command_line(run):
+    run("deploy", REQUESTER, RESPONDER)
+    started = run("start", "requester", "--data",
+                  '{"order_id": "O-1", "amount": 3, "buyer_organisation": "Higab"}', "--business-key", "O-1")
+    assert started.exit_code == 0, started.output
+    instance_id = started.output.split()[0]
+
+    shown = run("show", instance_id)
+    assert "requester (O-1): running" in shown.output
+    task_id = shown.output.split("task ")[1].split()[0]
+    assert "'Förbered beställning' -> Higab (buyer)" in shown.output
+    assert task_id in run("tasks", "--org", "Higab").output
+
+    refused = run("complete", task_id, "--user", "tove", "--org", "Trafikkontoret")
+    assert refused.exit_code == 1 and "another organisation" in refused.output
+    assert run("complete", task_id, "--user", "anna", "--org", "Higab").exit_code == 0
+    shown = run("show", instance_id)
+    assert "waits at wait_reply for message order_reply {\"order_id\": \"O-1\"}" in shown.output
+    assert "sent order_request:" in shown.output
+
+
+def test_start_refuses_bad_data(run):
+    run("deploy", REQUESTER, RESPONDER)
+    assert run("start", "requester", "--data", "[1]").exit_code == 1
+    assert run("start", "nope").exit_code == 1

@@ -1,6 +1,7 @@
 """A failing step rolls back, and the instance is put in `error` with the element and message."""
 import pytest
 
+from engine import sandbox
 from engine.commands import Actor, CompleteTask, Deploy, StartInstance
 from engine.errors import StepFailed
 
@@ -59,3 +60,22 @@ def test_failing_payload_expression_sends_nothing(engine):
     assert engine.queries.instance(instance_id)["instance"].status == "error"
     assert engine.queries.messages().total == 0
 
+
+
+def test_escape_that_slipped_past_deploy_is_stopped_at_run_time(engine, monkeypatch):
+    """Defence in depth: were a diagram ever stored unchecked (an older rule set, a direct
+    database write), the run-time check still refuses, and only the error is written."""
+    monkeypatch.setattr(sandbox, "check_source", lambda source, mode="exec": [])
+    _deploy_scripted(engine, script="total = ().__class__.__base__.__subclasses__()")
+    monkeypatch.undo()
+    sandbox._compiled.cache_clear()
+
+    instance_id, task = _start(engine, amount=1)
+    with pytest.raises(StepFailed) as failed:
+        engine.execute(CompleteTask(task.id, {}, AF))
+    assert failed.value.element_id == "compute"
+    instance = engine.queries.instance(instance_id)["instance"]
+    assert instance.status == "error"
+    assert "not allowed" in instance.error_message
+    assert engine.queries.task(task.id).state == "open"
+    assert "total" not in engine.queries.instance_data(instance_id)

@@ -1,5 +1,5 @@
 """The restricted environment: escapes are refused, ordinary expressions work."""
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
