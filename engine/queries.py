@@ -8,9 +8,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .errors import NotFound
 from .models import Delivery, Instance, Message, ProcessDefinition, TaskRow, Wait
-from .repository import Repository
+from .repository import Repository, fetch
 from .workflow import current_data, deserialize
 
 
@@ -48,10 +47,7 @@ class Queries:
 
     def task(self, task_id: str) -> TaskRow:
         with self._session_factory() as session:
-            row = session.get(TaskRow, task_id)
-            if row is None:
-                raise NotFound(f"no task {task_id}")
-            return row
+            return fetch(session, TaskRow, task_id, "task")
 
     def instances(self, process: str | None = None, status: str | None = None, page: int = 1,
                   per_page: int = 50) -> Page:
@@ -66,9 +62,7 @@ class Queries:
     def instance(self, instance_id: str) -> dict:
         """Status, open tasks, what it waits for, linked instances and task history."""
         with self._session_factory() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                raise NotFound(f"no instance {instance_id}")
+            instance = fetch(session, Instance, instance_id, "instance")
             tasks = list(session.scalars(select(TaskRow).where(TaskRow.instance_id == instance_id)
                                          .order_by(TaskRow.created_at, TaskRow.id)))
             waits = list(session.scalars(select(Wait).where(Wait.instance_id == instance_id).order_by(Wait.id)))
@@ -105,10 +99,7 @@ class Queries:
 
     def message(self, message_id: str) -> Message:
         with self._session_factory() as session:
-            row = session.get(Message, message_id)
-            if row is None:
-                raise NotFound(f"no message {message_id}")
-            return row
+            return fetch(session, Message, message_id, "message")
 
     def definitions(self) -> list[ProcessDefinition]:
         with self._session_factory() as session:
@@ -118,9 +109,7 @@ class Queries:
     def instance_data(self, instance_id: str) -> dict:
         """The instance's current data (this one does load the workflow: a single-case read)."""
         with self._session_factory() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                raise NotFound(f"no instance {instance_id}")
+            instance = fetch(session, Instance, instance_id, "instance")
             process = self._processes.get(instance.definition_id, Repository(session))
             workflow = deserialize(instance.state, process)
             return current_data(workflow)

@@ -20,6 +20,14 @@ from .models import (
 ACTIVE_STATUSES = ("running", "waiting")
 
 
+def fetch(session: Session, model, key, what: str):
+    """The row with this primary key, or NotFound naming what was looked for."""
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(f"no {what} {key}")
+    return row
+
+
 class Repository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -32,10 +40,7 @@ class Repository:
 
     # --- definitions -------------------------------------------------------------------
     def definition(self, definition_id: int) -> ProcessDefinition:
-        row = self.session.get(ProcessDefinition, definition_id)
-        if row is None:
-            raise NotFound(f"no process definition {definition_id}")
-        return row
+        return fetch(self.session, ProcessDefinition, definition_id, "process definition")
 
     def latest_definition(self, key: str) -> ProcessDefinition | None:
         return self.session.scalars(
@@ -66,17 +71,11 @@ class Repository:
 
     # --- instances ---------------------------------------------------------------------
     def instance(self, instance_id: str) -> Instance:
-        row = self.session.get(Instance, instance_id)
-        if row is None:
-            raise NotFound(f"no instance {instance_id}")
-        return row
+        return fetch(self.session, Instance, instance_id, "instance")
 
     # --- task projection ---------------------------------------------------------------
     def task(self, task_id: str) -> TaskRow:
-        row = self.session.get(TaskRow, task_id)
-        if row is None:
-            raise NotFound(f"no task {task_id}")
-        return row
+        return fetch(self.session, TaskRow, task_id, "task")
 
     def open_tasks_of(self, instance_id: str) -> list[TaskRow]:
         return list(self.session.scalars(
@@ -123,10 +122,11 @@ class Repository:
         """Reserve due timers for this node. SKIP LOCKED lets other nodes take the rest at once."""
         ids = list(self.session.scalars(
             select(Wait.id)
-            .where(Wait.kind == "timer", Wait.due_at <= now,
+            .join(Instance, Instance.id == Wait.instance_id)
+            .where(Wait.kind == "timer", Wait.due_at <= now, Instance.status.in_(ACTIVE_STATUSES),
                    or_(Wait.lease_until.is_(None), Wait.lease_until < now))
             .order_by(Wait.due_at).limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=Wait)
         ))
         if ids:
             self.session.execute(update(Wait).where(Wait.id.in_(ids)).values(lease_owner=owner, lease_until=until))
@@ -134,10 +134,7 @@ class Repository:
 
     # --- messages ----------------------------------------------------------------------
     def message(self, message_id: str) -> Message:
-        row = self.session.get(Message, message_id)
-        if row is None:
-            raise NotFound(f"no message {message_id}")
-        return row
+        return fetch(self.session, Message, message_id, "message")
 
     def find_message(self, message_id: str) -> Message | None:
         return self.session.get(Message, message_id)
@@ -172,7 +169,9 @@ class Repository:
         return list(self.session.scalars(
             select(Message.id).distinct()
             .join(Wait, (Wait.message_name == Message.name) & (Wait.correlation_key == Message.correlation_key))
-            .where(Message.status == "buffered", Message.expires_at > now, Wait.kind == "message")
+            .join(Instance, Instance.id == Wait.instance_id)
+            .where(Message.status == "buffered", Message.expires_at > now, Wait.kind == "message",
+                   Instance.status.in_(ACTIVE_STATUSES))
             .limit(limit)
         ))
 
