@@ -117,14 +117,6 @@ def route(engine: "Engine", message_id: str, follow: FollowUps) -> str:
     return "started"
 
 
-def route_buffered(engine: "Engine", name: str, key: str, follow: FollowUps) -> None:
-    """A catch began waiting: hand it what was buffered for it."""
-    with engine.uow() as uow:
-        message_ids = uow.repo.buffered_matching(name, key, utc_naive(engine.now()))
-    for message_id in message_ids:
-        route(engine, message_id, follow)
-
-
 def deliver(engine: "Engine", message_id: str, instance_id: str, follow: FollowUps,
             close: bool = False) -> bool:
     """Deliver one message to one instance, retrying lost optimistic-lock races.

@@ -58,24 +58,31 @@ def _project_tasks(repo, instance, workflow, process, now, completed_task_id, co
 
 
 def _project_waits(repo, instance, workflow, process, stamp) -> Projected:
+    """Bring the instance's wait rows in line with the workflow, touching only what changed
+    (rows keep their id, `since` and lease while the same event keeps waiting)."""
     projected = Projected()
     previous = {(w.kind, w.spiff_task_id): w for w in repo.waits_of(instance.id)}
-    repo.delete_waits(instance.id)
     messages, timers = wf.waits(workflow, process.model)
     for message in messages:
         key = wf.correlation_key(message.correlation)
-        before = previous.get(("message", message.task_id))
-        repo.add(Wait(instance_id=instance.id, kind="message", element_id=message.element_id,
-                      spiff_task_id=message.task_id, message_name=message.message, correlation_key=key,
-                      since=before.since if before else stamp))
-        if before is None:
-            projected.new_message_waits.append((message.message, key))
+        row = previous.pop(("message", message.task_id), None)
+        if row is None:
+            repo.add(Wait(instance_id=instance.id, kind="message", element_id=message.element_id,
+                          spiff_task_id=message.task_id, message_name=message.message, correlation_key=key,
+                          since=stamp))
+        elif row.correlation_key != key:  # the data it correlates on changed meanwhile
+            row.correlation_key = key
+        else:
+            continue
+        projected.new_message_waits.append((message.message, key))
     for timer in timers:
-        before = previous.get(("timer", timer.task_id))
         due = utc_naive(timer.due)
-        keep_lease = before is not None and before.due_at == due
-        repo.add(Wait(instance_id=instance.id, kind="timer", element_id=timer.element_id,
-                      spiff_task_id=timer.task_id, due_at=due, since=before.since if before else stamp,
-                      lease_owner=before.lease_owner if keep_lease else None,
-                      lease_until=before.lease_until if keep_lease else None))
+        row = previous.pop(("timer", timer.task_id), None)
+        if row is None:
+            repo.add(Wait(instance_id=instance.id, kind="timer", element_id=timer.element_id,
+                          spiff_task_id=timer.task_id, due_at=due, since=stamp))
+        elif row.due_at != due:  # a cycle moved on: the next firing is free to be claimed
+            row.due_at, row.lease_owner, row.lease_until = due, None, None
+    for row in previous.values():
+        repo.delete(row)
     return projected

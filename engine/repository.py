@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .errors import NotFound
@@ -34,6 +34,9 @@ class Repository:
 
     def add(self, row) -> None:
         self.session.add(row)
+
+    def delete(self, row) -> None:
+        self.session.delete(row)
 
     def flush(self) -> None:
         self.session.flush()
@@ -94,9 +97,6 @@ class Repository:
     # --- waits -------------------------------------------------------------------------
     def waits_of(self, instance_id: str) -> list[Wait]:
         return list(self.session.scalars(select(Wait).where(Wait.instance_id == instance_id)))
-
-    def delete_waits(self, instance_id: str) -> None:
-        self.session.execute(delete(Wait).where(Wait.instance_id == instance_id))
 
     def wait(self, wait_id: int) -> Wait | None:
         return self.session.get(Wait, wait_id)

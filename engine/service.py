@@ -84,14 +84,11 @@ class Engine:
     def drain(self, follow: FollowUps) -> None:
         """Deliver what committed work threw. A failure here is left to the periodic sweep."""
         while (item := follow.pop()) is not None:
-            kind, arg = item
+            _kind, message_id = item
             try:
-                if kind == "route":
-                    messaging.route(self, arg, follow)
-                else:
-                    messaging.route_buffered(self, *arg, follow)
+                messaging.route(self, message_id, follow)
             except Exception:  # the sweep retries; one failure must not stop the rest
-                log.exception("after-commit %s of %s failed; the sweep will retry", kind, arg)
+                log.exception("after-commit routing of message %s failed; the sweep will retry", message_id)
 
     def dispose(self) -> None:
         self.sql_engine.dispose()
@@ -128,8 +125,7 @@ class Engine:
             else:
                 self._write_outbox(uow, instance, workflow, now, follow)  # takes the events first:
                 instance.state = wf.serialize(workflow)  # the serialized state must not hold them
-                for name, key in projected.new_message_waits:
-                    uow.after_commit(lambda n=name, k=key: follow.match_buffered(n, k))
+                self._take_buffered(uow, projected, now, follow)
                 uow.commit()
                 return outcome
         self.record_error(instance_id, failure)
@@ -166,6 +162,14 @@ class Engine:
             ))
             uow.after_commit(lambda m=message_id: follow.route(m))
 
+    @staticmethod
+    def _take_buffered(uow: UnitOfWork, projected, now: datetime, follow: FollowUps) -> None:
+        """Catches that began waiting get what was buffered for them, routed after commit.
+        A message buffered by another transaction at this very moment is found by the sweep."""
+        for name, key in projected.new_message_waits:
+            for message_id in uow.repo.buffered_matching(name, key, utc_naive(now)):
+                uow.after_commit(lambda m=message_id: follow.route(m))
+
     def create_instance(self, uow: UnitOfWork, process: wf.CompiledProcess, workflow, business_key: str | None,
                         now: datetime, follow: FollowUps) -> Instance:
         instance = Instance(id=str(uuid.uuid4()), definition_id=process.definition_id, process_key=process.key,
@@ -176,8 +180,7 @@ class Engine:
         projected = project(uow.repo, instance, workflow, process, now)
         self._write_outbox(uow, instance, workflow, now, follow)
         instance.state = wf.serialize(workflow)
-        for name, key in projected.new_message_waits:
-            uow.after_commit(lambda n=name, k=key: follow.match_buffered(n, k))
+        self._take_buffered(uow, projected, now, follow)
         return instance
 
     def record_failed_start(self, process: wf.CompiledProcess, data: dict, business_key: str | None,

@@ -63,6 +63,8 @@ class UnitOfWork:
         if self._committed and exc_type is None:
             for hook in self._after:
                 hook()
+        if isinstance(exc, SQLAlchemyError) and (translated := translate(exc)) is not exc:
+            raise translated from exc  # e.g. an autoflush that lost the version race
 
 
 class FollowUps:
@@ -73,9 +75,6 @@ class FollowUps:
 
     def route(self, message_id: str) -> None:
         self._items.append(("route", message_id))
-
-    def match_buffered(self, name: str, key: str) -> None:
-        self._items.append(("match", (name, key)))
 
     def pop(self):
         return self._items.popleft() if self._items else None
