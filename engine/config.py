@@ -14,6 +14,8 @@ class EngineConfig:
     database_url: str = field(default_factory=_default_sqlite_url)
     # PostgreSQL only: the schema to use (tests give each run its own).
     database_schema: str | None = None
+    # The zone of timer dates written without one (the city's wall time).
+    timezone: str = "Europe/Stockholm"
     # Untrusted uploads: larger files are refused before parsing.
     max_bpmn_bytes: int = 5 * 1024 * 1024
     # A message nobody waits for is kept this long, then shown as expired.
@@ -37,6 +39,8 @@ class EngineConfig:
             values["database_schema"] = schema
         if size := os.environ.get("KEDJA_MAX_BPMN_BYTES"):
             values["max_bpmn_bytes"] = int(size)
+        if zone := os.environ.get("KEDJA_TIMEZONE"):
+            values["timezone"] = zone
         if ttl := os.environ.get("KEDJA_MESSAGE_TTL_SECONDS"):
             values["default_message_ttl_seconds"] = int(ttl)
         values.update(overrides)

@@ -121,7 +121,15 @@ def read_xml(data: bytes | str, max_bytes: int, filename: str | None = None) -> 
         line = err.position[0] if getattr(err, "position", None) else None
         raise DeploymentRejected([Problem(f"not well-formed XML: {err}", line=line, file=filename)]) from err
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    return etree.fromstring(raw, parser)
+    try:
+        root = etree.fromstring(raw, parser)
+    except etree.XMLSyntaxError as err:  # e.g. nesting deeper than lxml's safe limit
+        raise DeploymentRejected([Problem(f"not well-formed XML: {err.msg}", line=err.lineno,
+                                          file=filename)]) from err
+    encoding = (root.getroottree().docinfo.encoding or "UTF-8").upper()
+    if encoding not in ("UTF-8", "UTF8"):
+        raise DeploymentRejected([Problem(f"the file is {encoding}; diagrams must be UTF-8", file=filename)])
+    return root
 
 
 def _owning_element(node: etree._Element) -> etree._Element | None:
@@ -230,7 +238,7 @@ def _spiff_problem(err: Exception, filename: str | None) -> Problem:
 def parse_file(data: bytes | str, max_bytes: int, filename: str | None = None) -> ParsedFile:
     """Parse and check one diagram; raise DeploymentRejected with every problem found."""
     root = read_xml(data, max_bytes, filename)
-    xml = data.decode("utf-8") if isinstance(data, bytes) else data
+    xml = data.decode("utf-8", errors="strict") if isinstance(data, bytes) else data  # checked UTF-8 above
     problems = _expression_problems(root, filename)
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:

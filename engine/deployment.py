@@ -45,6 +45,15 @@ class ProcessCache:
             return self._compiled.setdefault(row.id, compiled)
 
 
+def _refuse_second_starter(repo: Repository, key: str, message: str, use, parsed_file: ParsedFile) -> None:
+    """One message name starts at most one process, so that a message starts one instance."""
+    for start in repo.message_starts(message):
+        if start.process_key != key:
+            raise DeploymentRejected([Problem(
+                f"message '{message}' already starts process '{start.process_key}'; one message may "
+                "start one process only", use.element_id, use.line)])
+
+
 def parse_all(files: tuple[tuple[str, bytes | str], ...], max_bytes: int) -> dict[str, ParsedFile]:
     """Parse every file, collecting the problems of all of them before refusing."""
     parsed, problems, keys = {}, [], {}
@@ -79,6 +88,7 @@ def deploy(repo: Repository, cache: ProcessCache, parsed: dict[str, ParsedFile],
             repo.add(row)
             repo.flush()
             for message, use in model.message_starts.items():
+                _refuse_second_starter(repo, key, message, use, parsed_file)
                 repo.add(MessageStartEvent(definition_id=row.id, process_key=key, message_name=message,
                                            element_id=use.element_id))
             results.append(DeployedVersion(key, row.version, row.name, row.id, True))

@@ -8,6 +8,9 @@ start event starts; else the message is buffered until its time to live runs out
 from __future__ import annotations
 
 import json
+import logging
+import random
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,10 +19,12 @@ from typing import TYPE_CHECKING
 from . import workflow as wf
 from .clock import utc_naive
 from .commands import CorrelateMessage
-from .errors import ConcurrentUpdate, InvalidInput, NotFound, StepFailed
+from .errors import ConcurrentUpdate, EngineError, InvalidInput, NotFound, StepFailed
 from .models import Delivery, Message
 from .repository import ACTIVE_STATUSES
 from .uow import SKIP, FollowUps
+
+log = logging.getLogger("kedja.messaging")
 
 if TYPE_CHECKING:  # only for annotations: the service imports this module
     from .service import Engine
@@ -51,6 +56,9 @@ def correlate(engine: "Engine", cmd: CorrelateMessage, follow: FollowUps) -> Rou
                 id=message_id, name=cmd.name, correlation_key=wf.correlation_key(cmd.correlation),
                 payload=json.dumps(cmd.payload, default=str, ensure_ascii=False), status="pending",
                 created_at=utc_naive(now), expires_at=utc_naive(now + timedelta(seconds=ttl)), attempts=0,
+                # Ours to route now; another node's sweep may take it only if we die first.
+                lease_owner=engine.config.node_name,
+                lease_until=utc_naive(now + timedelta(seconds=engine.config.lease_seconds)),
             ))
             uow.commit()
     except ConcurrentUpdate:  # the same id arrived twice at once; the other one routes it
@@ -91,19 +99,28 @@ def route(engine: "Engine", message_id: str, follow: FollowUps) -> str:
         receivers = uow.repo.message_receivers(name, key)
         uow.commit()
 
-    # The last delivery also closes the message: one transaction less in the common case.
-    for instance_id in receivers[:-1]:
-        deliver(engine, message_id, instance_id, follow)
-    if receivers and deliver(engine, message_id, receivers[-1], follow, close=True):
-        return "delivered"
+    if len(receivers) == 1:  # the common case: the delivery closes the message itself
+        outcome = deliver(engine, message_id, receivers[0], follow, close=True)
+        if outcome == DELIVERED:
+            return "delivered"
+        outcomes = [outcome]
+    else:
+        outcomes = [deliver(engine, message_id, instance_id, follow) for instance_id in receivers]
 
     with engine.uow() as uow:
         message = uow.repo.message(message_id)
+        if RETRY in outcomes:
+            # A receiver could not be reached for now: leave the message pending, free for the
+            # next sweep (deliveries already made are not repeated).
+            message.lease_owner = message.lease_until = None
+            message.last_error = "a receiver was busy or failed; retried by the sweep"
+            uow.commit()
+            return message.status
         if uow.repo.delivery_count(message_id) > 0:
             status = "delivered"
         elif not receivers and (starts := uow.repo.message_starts(name)):
+            start_id = starts[0].definition_id  # deploy lets one process start per message name
             status = "started"
-            start_ids = [s.definition_id for s in starts]
         else:
             status = "expired" if expires_at <= stamp else "buffered"
         if status != "started":
@@ -112,15 +129,17 @@ def route(engine: "Engine", message_id: str, follow: FollowUps) -> str:
             message.lease_owner = message.lease_until = None
             uow.commit()
             return status
-    for definition_id in start_ids:
-        _start_by_message(engine, message_id, definition_id, name, follow)
-    return "started"
+    _start_by_message(engine, message_id, start_id, name, follow)
+    return engine.queries.message(message_id).status
+
+
+DELIVERED, SKIPPED, RETRY, RECEIVER_FAILED = "delivered", "skipped", "retry", "receiver failed"
 
 
 def deliver(engine: "Engine", message_id: str, instance_id: str, follow: FollowUps,
-            close: bool = False) -> bool:
-    """Deliver one message to one instance, retrying lost optimistic-lock races.
-    With `close`, the same transaction marks the message delivered."""
+            close: bool = False) -> str:
+    """Deliver one message to one instance, retrying lost optimistic-lock races with a short
+    backoff. With `close`, the same transaction marks the message delivered."""
 
     def operate(uow, instance, workflow):
         if uow.repo.delivered(message_id, instance.id) or instance.status not in ACTIVE_STATUSES:
@@ -138,18 +157,23 @@ def deliver(engine: "Engine", message_id: str, instance_id: str, follow: FollowU
             message.lease_owner = message.lease_until = None
         return True
 
-    for _ in range(engine.config.delivery_retries):
+    for attempt in range(engine.config.delivery_retries):
         try:
-            return engine.step(instance_id, operate, follow) is True
+            return DELIVERED if engine.step(instance_id, operate, follow) is True else SKIPPED
         except ConcurrentUpdate:
-            continue
+            time.sleep(random.uniform(0, 0.01 * 2 ** attempt))
         except StepFailed:
-            return False  # the receiver is in error now; the message stays buffered for it
-    return False
+            return RECEIVER_FAILED  # the receiver is in error now; it gets buffered messages on retry
+        except Exception:  # the database or a bug: never let one receiver stop the others
+            log.exception("delivering message %s to %s failed", message_id, instance_id)
+            return RETRY
+    return RETRY
 
 
 def _start_by_message(engine: "Engine", message_id: str, definition_id: int, message_name: str,
                       follow: FollowUps) -> str | None:
+    """Start one instance for the message. The conditional status change makes it once only:
+    of two nodes (or threads) racing here, one transaction finds the message already started."""
     now = engine.now()
     failure = None
     with engine.uow() as uow:
@@ -160,24 +184,27 @@ def _start_by_message(engine: "Engine", message_id: str, definition_id: int, mes
         try:
             workflow = wf.start_by_message(process, use, payload, now)
             instance = engine.create_instance(uow, process, workflow, None, now, follow)
+        except EngineError:
+            raise
         except Exception as err:  # the diagram's own logic failed
             failure = err
         else:
-            _mark_started(uow, message, instance.id, use.element_id, now)
+            if not _mark_started(uow, message_id, instance.id, use.element_id, now):
+                return None
             uow.commit()
             return instance.id
 
     def mark(uow, instance):
-        _mark_started(uow, uow.repo.message(message_id), instance.id, use.element_id, now)
+        if not _mark_started(uow, message_id, instance.id, use.element_id, now):
+            raise ConcurrentUpdate(f"message {message_id} was started by another node")
 
     engine.record_failed_start(process, {}, None, failure, after=mark)
     return None
 
 
-def _mark_started(uow, message: Message, instance_id: str, element_id: str, now) -> None:
-    uow.repo.add(Delivery(message_id=message.id, instance_id=instance_id, element_id=element_id,
+def _mark_started(uow, message_id: str, instance_id: str, element_id: str, now) -> bool:
+    if not uow.repo.mark_message_started(message_id, utc_naive(now)):
+        return False
+    uow.repo.add(Delivery(message_id=message_id, instance_id=instance_id, element_id=element_id,
                           delivered_at=utc_naive(now)))
-    message.status = "started"
-    message.routed_at = utc_naive(now)
-    message.lease_owner = message.lease_until = None
-
+    return True

@@ -143,8 +143,17 @@ class Repository:
         result = self.session.execute(
             update(Message)
             .where(Message.id == message_id, Message.status.in_(("pending", "buffered")),
-                   or_(Message.lease_until.is_(None), Message.lease_until < now, Message.lease_owner == owner))
+                   or_(Message.lease_until.is_(None), Message.lease_until < now))
             .values(lease_owner=owner, lease_until=until, attempts=Message.attempts + 1)
+        )
+        return result.rowcount == 1
+
+    def mark_message_started(self, message_id: str, now: datetime) -> bool:
+        """Only one transaction can move a message from waiting to started."""
+        result = self.session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status.in_(("pending", "buffered")))
+            .values(status="started", routed_at=now, lease_owner=None, lease_until=None)
         )
         return result.rowcount == 1
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ast
 import copy
+import sys
+import time
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
@@ -42,8 +44,29 @@ FORBIDDEN_ATTRIBUTES = frozenset({
     "tb_next", "func_globals", "im_func",
 })
 FORBIDDEN_NODES = (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.ClassDef,
-                   ast.AsyncFunctionDef, ast.Await, ast.Yield, ast.YieldFrom)
+                   ast.AsyncFunctionDef, ast.Await, ast.Yield, ast.YieldFrom,
+                   # class patterns read attributes by name (`case str(format=f)`), unseen as Attribute
+                   ast.Match)
 MAX_SOURCE_CHARS = 20_000
+# A run may take this many traced lines and this much time; a range this many items.
+MAX_LINES = 200_000
+MAX_SECONDS = 2.0
+MAX_RANGE = 1_000_000
+SCRIPT_FILENAME = "<string>"  # SpiffWorkflow finds the failing line of a script by this name
+
+
+def _identifier_problem(node: ast.AST, field: str, ident: str) -> str | None:
+    """Every identifier in the tree is checked, whatever node holds it."""
+    if ident.startswith("_"):
+        return f"'{ident}' is not allowed (no names with a leading underscore)"
+    if field in ("attr", "kwd_attrs"):
+        return f"attribute '{ident}' is not allowed" if ident in FORBIDDEN_ATTRIBUTES else None
+    if isinstance(node, ast.keyword):
+        return None
+    return f"name '{ident}' is not allowed" if ident in FORBIDDEN_NAMES else None
+
+
+IDENTIFIER_FIELDS = ("id", "attr", "arg", "name", "names", "kwd_attrs", "asname", "module")
 
 
 def check_source(source: str, mode: str = "exec") -> list[str]:
@@ -54,23 +77,18 @@ def check_source(source: str, mode: str = "exec") -> list[str]:
         tree = ast.parse(source, mode=mode)
     except SyntaxError as err:
         return [f"syntax error on line {err.lineno}: {err.msg}"]
+    except (MemoryError, RecursionError, ValueError) as err:
+        return [f"cannot be parsed: {type(err).__name__}"]
     problems: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, FORBIDDEN_NODES):
             problems.append(f"'{type(node).__name__}' is not allowed")
-        elif isinstance(node, ast.Name) and (node.id.startswith("_") or node.id in FORBIDDEN_NAMES):
-            problems.append(f"name '{node.id}' is not allowed")
-        elif isinstance(node, ast.Attribute) and (
-            node.attr.startswith("_") or node.attr in FORBIDDEN_ATTRIBUTES
-        ):
-            problems.append(f"attribute '{node.attr}' is not allowed")
-        elif isinstance(node, (ast.FunctionDef, ast.Lambda)):
-            args = node.args
-            for arg in args.posonlyargs + args.args + args.kwonlyargs:
-                if arg.arg.startswith("_"):
-                    problems.append(f"name '{arg.arg}' is not allowed")
-        elif isinstance(node, ast.keyword) and node.arg and node.arg.startswith("_"):
-            problems.append(f"keyword '{node.arg}' is not allowed")
+        for field, value in ast.iter_fields(node):
+            if field not in IDENTIFIER_FIELDS:
+                continue
+            for ident in value if isinstance(value, list) else [value]:
+                if isinstance(ident, str) and (problem := _identifier_problem(node, field, ident)):
+                    problems.append(problem)
     return problems
 
 
@@ -79,7 +97,59 @@ def _compiled(source: str, mode: str):
     problems = check_source(source, mode)
     if problems:
         raise SandboxViolation("; ".join(problems))
-    return compile(source, "<string>", mode)
+    return compile(source, SCRIPT_FILENAME, mode)
+
+
+class _Budget:
+    """Counts the lines a diagram's code runs and stops it past the budget, so that a
+    `while True: pass` fails the step instead of holding a worker forever."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def on_call(self, frame, event, arg):
+        return self.on_line if frame.f_code.co_filename == SCRIPT_FILENAME else None
+
+    def on_line(self, frame, event, arg):
+        if event == "line":
+            self.lines += 1
+            if self.lines > MAX_LINES or (self.lines % 1024 == 0 and time.monotonic() > self.deadline):
+                raise SandboxViolation(f"stopped: ran longer than the budget ({MAX_LINES} lines or "
+                                       f"{MAX_SECONDS} s)")
+        return self.on_line
+
+
+def _run(code, scope: dict):
+    previous = sys.gettrace()
+    sys.settrace(_Budget().on_call)
+    try:
+        return eval(code, scope)  # exec-mode code objects run through eval as well
+    finally:
+        sys.settrace(previous)
+
+
+def _storable(value: Any, depth: int = 0) -> bool:
+    """Whether the value can live in task data (it is serialized with the instance)."""
+    if depth > 50:
+        return False
+    if value is None or isinstance(value, (bool, int, float, str, date, datetime, timedelta)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_storable(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _storable(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def _bounded_range(*args):
+    span = range(*args)
+    if len(span) > MAX_RANGE:
+        raise SandboxViolation(f"range of {len(span)} items is over the limit of {MAX_RANGE}")
+    return span
+
+
+SAFE_BUILTINS["range"] = _bounded_range
 
 
 def _globals(context: dict, external: dict | None) -> dict:
@@ -90,7 +160,7 @@ def _globals(context: dict, external: dict | None) -> dict:
 
 
 def evaluate(expression: str, context: dict, external: dict | None = None) -> Any:
-    return eval(_compiled(expression.strip(), "eval"), _globals(context, external))
+    return _run(_compiled(expression.strip(), "eval"), _globals(context, external))
 
 
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):
@@ -101,7 +171,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
     def execute(self, script, context, external_context=None):
         scope = _globals(context, external_context)
-        exec(_compiled(script, "exec"), scope)
+        _run(_compiled(script, "exec"), scope)
         # Write back what the script assigned, but not the helpers or functions it defined.
         for key in list(context):
             if key not in scope:
@@ -111,6 +181,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
                 continue
             if external_context and key in external_context:
                 continue
+            if not _storable(value):
+                raise SandboxViolation(f"'{key}' holds a {type(value).__name__}, which task data cannot "
+                                       "keep (use numbers, text, lists, dicts, dates)")
             context[key] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
         return True
 

@@ -29,7 +29,7 @@ from .commands import (
 from .config import EngineConfig
 from .db import make_session_factory, make_sql_engine
 from .deployment import ProcessCache, deploy, parse_all
-from .errors import EngineError, Forbidden, InvalidInput, InvalidState, NotFound, StepFailed
+from .errors import ConcurrentUpdate, EngineError, Forbidden, InvalidInput, InvalidState, NotFound, StepFailed
 from .models import Instance, Message
 from .projection import project
 from .queries import Queries
@@ -49,6 +49,7 @@ class Engine:
     def __init__(self, config: EngineConfig, clock: Clock | None = None) -> None:
         self.config = config
         self.clock = clock or Clock()
+        wf.set_local_timezone(config.timezone)
         self.sql_engine = make_sql_engine(config.database_url, config.database_schema)
         self.session_factory = make_session_factory(self.sql_engine)
         self.processes = ProcessCache()
@@ -107,6 +108,7 @@ class Engine:
             instance_id = locate(uow) if callable(locate) else locate
             instance = uow.repo.instance(instance_id)
             process = self.processes.get(instance.definition_id, uow.repo)
+            read_version = instance.version
             workflow = wf.deserialize(instance.state, process)
             now = self.now()
             try:
@@ -116,34 +118,33 @@ class Engine:
                 completed_task = outcome if isinstance(outcome, CompletedTask) else None
                 projected = project(uow.repo, instance, workflow, process, now,
                                     completed_task.task_id if completed_task else None, completed_by)
+                self._write_outbox(uow, instance, workflow, now, follow)  # takes the events first:
+                instance.state = wf.serialize(workflow)  # the serialized state must not hold them
+                self._take_buffered(uow, projected, now, follow)
             except EngineError:
                 raise
             except SQLAlchemyError as err:  # the database's trouble, not the diagram's
                 raise translate(err) from err
-            except Exception as err:  # raised by the diagram's own logic, not by the caller
+            except Exception as err:  # the diagram's own logic (or data it made) failed
                 failure = err
             else:
-                self._write_outbox(uow, instance, workflow, now, follow)  # takes the events first:
-                instance.state = wf.serialize(workflow)  # the serialized state must not hold them
-                self._take_buffered(uow, projected, now, follow)
                 uow.commit()
                 return outcome
-        self.record_error(instance_id, failure)
+        self.record_error(instance_id, failure, read_version)
         raise StepFailed(instance_id, wf.describe_error(failure), wf.failed_element(failure))
 
-    def record_error(self, instance_id: str, err: Exception) -> None:
+    def record_error(self, instance_id: str, err: Exception, read_version: int) -> None:
+        """Put the instance in `error`, unless it moved on since the failed step read it: then
+        the failure may not hold for the new state, and the caller is told to retry."""
         log.warning("instance %s failed: %s", instance_id, err)
-        for _ in range(self.config.delivery_retries):
-            try:
-                with self.uow() as uow:
-                    instance = uow.repo.instance(instance_id)
-                    instance.status = "error"
-                    instance.error_message = wf.describe_error(err)
-                    instance.error_element = wf.failed_element(err)
-                    uow.commit()
-                    return
-            except EngineError:
-                continue
+        with self.uow() as uow:
+            instance = uow.repo.instance(instance_id)
+            if instance.version != read_version:
+                raise ConcurrentUpdate(f"instance {instance_id} changed while the failed step ran; retry")
+            instance.status = "error"
+            instance.error_message = wf.describe_error(err)
+            instance.error_element = wf.failed_element(err)
+            uow.commit()
 
     def _write_outbox(self, uow: UnitOfWork, instance: Instance, workflow, now: datetime,
                       follow: FollowUps) -> None:
@@ -203,9 +204,15 @@ class Engine:
     # --- handlers ------------------------------------------------------------------------
     def _deploy(self, cmd: Deploy, follow: FollowUps):
         parsed = parse_all(cmd.files, self.config.max_bpmn_bytes)
-        with self.uow() as uow:
-            results, to_cache = deploy(uow.repo, self.processes, parsed, self.now())
-            uow.commit()
+        for attempt in range(self.config.delivery_retries):
+            try:  # two nodes deploying at once: one wins each version number, the other retries
+                with self.uow() as uow:
+                    results, to_cache = deploy(uow.repo, self.processes, parsed, self.now())
+                    uow.commit()
+                break
+            except ConcurrentUpdate:
+                if attempt == self.config.delivery_retries - 1:
+                    raise
         for row, parsed_file in to_cache:
             self.processes.put(row, parsed_file)
         return results

@@ -12,15 +12,17 @@ import contextvars
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Iterator
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
@@ -44,6 +46,12 @@ class _EngineDatetime(datetime):
 
 
 spiff_timer.datetime = _EngineDatetime
+
+
+def set_local_timezone(name: str) -> None:
+    """A timer date without a zone (`2026-07-01T09:00`) means this zone's wall time, summer
+    or winter; SpiffWorkflow would otherwise use the server's offset as it was at import."""
+    spiff_timer.LOCALTZ = ZoneInfo(name)
 
 
 @contextmanager
@@ -78,7 +86,9 @@ class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
 SCRIPT_ENGINE = PythonScriptEngine(environment=sandbox.SandboxEnvironment())
 _config = dict(SPIFF_CONFIG)
 _config[BpmnWorkflow] = _StateOnlyWorkflowConverter
-SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+_registry = BpmnWorkflowSerializer.configure(_config)
+_registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+SERIALIZER = BpmnWorkflowSerializer(_registry)
 
 
 @dataclass
@@ -123,9 +133,21 @@ class ThrownMessage:
     payload: Any
 
 
+def _normal(value: Any) -> Any:
+    """Correlation values compare as text: 42, 42.0 and "42" are the same case number."""
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
 def correlation_key(values: dict) -> str:
     """The canonical text of correlation values, compared for equality when routing."""
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    normal = {key: _normal(value) for key, value in values.items()}
+    return json.dumps(normal, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def serialize(workflow: BpmnWorkflow) -> bytes:
@@ -173,8 +195,12 @@ def deliver_message(workflow: BpmnWorkflow, task_id: str, payload: Any, now: dat
         raise InvalidState(f"event {task.task_spec.bpmn_id} no longer waits")
     definition = task.task_spec.event_definition
     with engine_time(now):
-        correlations = definition.get_correlations(task, payload) if isinstance(payload, dict) else {}
-        task.task_spec.catch(task, BpmnEvent(definition, payload, correlations))
+        # The service did the correlation; SpiffWorkflow's own bookkeeping would evaluate the
+        # retrieval expressions on the payload again and fail where the payload does not repeat
+        # the keys (a message from outside carries them beside the payload). So: store the
+        # payload for messageVariable and mark the event fired, as its catch() does otherwise.
+        definition.update_internal_data(task, BpmnEvent(definition, payload))
+        EventDefinition.catch(definition, task)
         task.task_spec._update(task)
         workflow.do_engine_steps()
 

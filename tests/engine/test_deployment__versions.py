@@ -90,3 +90,17 @@ def test_a_bad_file_in_a_set_deploys_nothing(engine):
     with pytest.raises(DeploymentRejected):
         engine.execute(Deploy((("ok.bpmn", scripted_bpmn()), ("evil.bpmn", XXE))))
     assert engine.queries.definitions() == []
+
+
+def test_deeply_nested_xml_is_refused_with_a_problem(engine):
+    deep = b"<a>" * 300 + b"</a>" * 300
+    with pytest.raises(DeploymentRejected) as rejected:
+        _deploy(engine, "deep.bpmn", deep)
+    assert "not well-formed" in str(rejected.value)
+
+
+def test_a_file_that_is_not_utf8_is_refused(engine):
+    latin = scripted_bpmn().replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1")
+    with pytest.raises(DeploymentRejected) as rejected:
+        _deploy(engine, "latin.bpmn", latin)
+    assert "must be UTF-8" in str(rejected.value)

@@ -1,9 +1,9 @@
 """A failing step rolls back, and the instance is put in `error` with the element and message."""
 import pytest
 
-from engine import sandbox
+from engine import sandbox, workflow
 from engine.commands import Actor, CompleteTask, Deploy, StartInstance
-from engine.errors import StepFailed
+from engine.errors import ConcurrentUpdate, StepFailed
 
 from ..helpers import scripted_bpmn
 
@@ -79,3 +79,22 @@ def test_escape_that_slipped_past_deploy_is_stopped_at_run_time(engine, monkeypa
     assert "not allowed" in instance.error_message
     assert engine.queries.task(task.id).state == "open"
     assert "total" not in engine.queries.instance_data(instance_id)
+
+
+def test_a_failure_on_state_that_moved_on_is_not_recorded_as_error(engine, monkeypatch):
+    """The step failed on version v while another transaction made v+1: the failure may not hold
+    for the new state, so the caller is told to retry instead of the instance being put in error."""
+    _deploy_scripted(engine, script="total = amount / divisor")
+    instance_id, task = _start(engine, amount=60)
+    real_complete = workflow.complete_user_task
+
+    def move_on_then_fail(*args, **kwargs):
+        with engine.uow() as uow:
+            uow.repo.instance(instance_id).business_key = "moved on"
+            uow.commit()
+        real_complete(*args, **kwargs)
+
+    monkeypatch.setattr(workflow, "complete_user_task", move_on_then_fail)
+    with pytest.raises(ConcurrentUpdate):
+        engine.execute(CompleteTask(task.id, {"divisor": 0}, AF))
+    assert engine.queries.instance(instance_id)["instance"].status == "running"

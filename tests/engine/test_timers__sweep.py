@@ -99,3 +99,13 @@ def test_date_timer_and_cycle_timer(engine, clock):
     assert sweep_at(2026, 5, 3) == 1
     assert sweep_at(2026, 6, 3) == 0  # R2: two repetitions only
     assert open_tasks() == [("follow_up", "Higab"), ("monthly_report", "Bygg AB"), ("monthly_report", "Bygg AB")]
+
+
+def test_a_timer_date_without_a_zone_is_the_citys_wall_time(engine):
+    deploy(engine, "contract_followup.bpmn")
+    summer = engine.execute(StartInstance("contract_followup", {
+        "contract_start_date": "2026-07-01T09:00", "buyer_organisation": "Higab", "supplier_organisation": "B"}))
+    winter = engine.execute(StartInstance("contract_followup", {
+        "contract_start_date": "2026-01-15T09:00", "buyer_organisation": "Higab", "supplier_organisation": "B"}))
+    assert _view(engine, summer.id)["waiting_for"][0]["due_at"] == datetime(2026, 7, 1, 7, 0)  # CEST
+    assert _view(engine, winter.id)["waiting_for"][0]["due_at"] == datetime(2026, 1, 15, 8, 0)  # CET
