@@ -14,6 +14,11 @@ class EngineConfig:
     database_url: str = field(default_factory=_default_sqlite_url)
     # PostgreSQL only: the schema to use (tests give each run its own).
     database_schema: str | None = None
+    # Screening (Göteborg's rule): a procurement is a candidate for an employment requirement
+    # if it runs at least this many months and needs more than this many workers. Diagrams read
+    # them as settings['screening_min_months'] and settings['screening_min_workers'].
+    screening_min_months: int = 4
+    screening_min_workers: int = 1
     # The zone of timer dates written without one (the city's wall time).
     timezone: str = "Europe/Stockholm"
     # Untrusted uploads: larger files are refused before parsing.
@@ -30,6 +35,11 @@ class EngineConfig:
     # Identifies this node in leases (several service processes may share one database).
     node_name: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
 
+    def model_settings(self) -> dict:
+        """The settings diagrams may read."""
+        return {"screening_min_months": self.screening_min_months,
+                "screening_min_workers": self.screening_min_workers}
+
     @staticmethod
     def from_env(**overrides) -> "EngineConfig":
         values: dict = {}
@@ -43,5 +53,8 @@ class EngineConfig:
             values["timezone"] = zone
         if ttl := os.environ.get("KEDJA_MESSAGE_TTL_SECONDS"):
             values["default_message_ttl_seconds"] = int(ttl)
+        for name in ("screening_min_months", "screening_min_workers"):
+            if value := os.environ.get(f"KEDJA_{name.upper()}"):
+                values[name] = int(value)
         values.update(overrides)
         return EngineConfig(**values)

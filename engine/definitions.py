@@ -176,7 +176,7 @@ def _message_use(event: etree._Element, definition: etree._Element, names: dict[
     if ref not in names:
         return None
     expressions = []
-    for corr in definition.getparent().iter(f"{{{SPIFF_NS}}}processVariableCorrelation"):
+    for corr in event.iter(f"{{{SPIFF_NS}}}processVariableCorrelation"):
         prop = corr.find(f"{{{SPIFF_NS}}}propertyId")
         expr = corr.find(f"{{{SPIFF_NS}}}expression")
         if prop is not None and expr is not None:

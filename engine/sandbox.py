@@ -15,6 +15,7 @@ import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
@@ -31,7 +32,14 @@ SAFE_BUILTINS: dict[str, Any] = {
 }
 SAFE_GLOBALS: dict[str, Any] = {
     "date": date, "datetime": datetime, "timedelta": timedelta, "timezone": timezone,
+    # The model's settings (e.g. screening thresholds), read-only: see `use_settings`.
+    "settings": MappingProxyType({}),
 }
+
+
+def use_settings(values: dict) -> None:
+    """Make the model's settings readable as `settings['name']` in every expression."""
+    SAFE_GLOBALS["settings"] = MappingProxyType(dict(values))
 FORBIDDEN_NAMES = frozenset({
     "eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals", "locals",
     "vars", "type", "object", "breakpoint", "input", "help", "memoryview", "super", "classmethod",

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import messaging, timers
+from . import messaging, sandbox, timers
 from . import workflow as wf
 from .clock import Clock, utc_naive
 from .commands import (
@@ -50,6 +50,7 @@ class Engine:
         self.config = config
         self.clock = clock or Clock()
         wf.set_local_timezone(config.timezone)
+        sandbox.use_settings(config.model_settings())
         self.sql_engine = make_sql_engine(config.database_url, config.database_schema)
         self.session_factory = make_session_factory(self.sql_engine)
         self.processes = ProcessCache()
