@@ -8,12 +8,14 @@ import sys
 
 import click
 
+from forms import SCHEMAS_DIR, FormRegistry
+
 from . import migrate
 from .commands import Actor, CompleteTask, Deploy, StartInstance, Sweep
 from .config import EngineConfig
 from .definitions import check_set, parse_file
 from .deployment import parse_all
-from .errors import DeploymentRejected, EngineError
+from .errors import DeploymentRejected, EngineError, Problem
 from .scheduler import run_forever
 from .service import Engine, build_engine
 
@@ -53,10 +55,27 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
+def _form_problems(parsed: dict, registry: FormRegistry) -> list[Problem]:
+    """Every user task names a form whose schema exists."""
+    problems = []
+    for filename, parsed_file in parsed.items():
+        for model in parsed_file.models.values():
+            for task in model.user_tasks.values():
+                if not task.form_key:
+                    problems.append(Problem("user task has no kedja:formKey", task.element_id, file=filename))
+                elif registry.schema(task.form_key) is None:
+                    problems.append(Problem(f"no form schema '{task.form_key}' in {registry.directory}",
+                                            task.element_id, file=filename))
+    return problems
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-def check(files) -> None:
-    """Check diagrams, each alone and together as a set. Exit 1 with one problem per line."""
+@click.option("--forms", "forms_dir", default=None, type=click.Path(exists=True, file_okay=False),
+              help="Folder of form schemas (default: KEDJA_FORMS_DIR or the model's forms/schemas).")
+def check(files, forms_dir: str | None) -> None:
+    """Check diagrams, each alone and together as a set, and their forms.
+    Exit 1 with one problem per line."""
     config = EngineConfig.from_env()
     parsed, problems = {}, []
     for filename, xml in _read(files):
@@ -65,6 +84,7 @@ def check(files) -> None:
         except DeploymentRejected as rejected:
             problems.extend(rejected.problems)
     problems.extend(check_set(parsed))
+    problems.extend(_form_problems(parsed, FormRegistry(forms_dir or config.forms_dir or SCHEMAS_DIR)))
     for problem in problems:
         click.echo(f"{problem.file}:{problem.line or '-'}: {problem.element_id or '-'}: {problem.message}")
     if problems:

@@ -19,6 +19,8 @@ class EngineConfig:
     # them as settings['screening_min_months'] and settings['screening_min_workers'].
     screening_min_months: int = 4
     screening_min_workers: int = 1
+    # Where the user tasks' form schemas are (None: the `forms` package's own schemas).
+    forms_dir: str | None = None
     # The zone of timer dates written without one (the city's wall time).
     timezone: str = "Europe/Stockholm"
     # Untrusted uploads: larger files are refused before parsing.
@@ -49,6 +51,8 @@ class EngineConfig:
             values["database_schema"] = schema
         if size := os.environ.get("KEDJA_MAX_BPMN_BYTES"):
             values["max_bpmn_bytes"] = int(size)
+        if forms_dir := os.environ.get("KEDJA_FORMS_DIR"):
+            values["forms_dir"] = forms_dir
         if zone := os.environ.get("KEDJA_TIMEZONE"):
             values["timezone"] = zone
         if ttl := os.environ.get("KEDJA_MESSAGE_TTL_SECONDS"):

@@ -46,7 +46,11 @@ class InvalidState(EngineError):
 
 
 class InvalidInput(EngineError):
-    """The command's arguments are malformed."""
+    """The command's arguments are malformed; `fields` names each bad field (form data)."""
+
+    def __init__(self, message: str, fields=()) -> None:
+        super().__init__(message)
+        self.fields = list(fields)
 
 
 class ConcurrentUpdate(EngineError):

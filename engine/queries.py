@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from forms import FormRegistry, option_providers, with_options
+
 from .models import Delivery, Instance, Message, ProcessDefinition, TaskRow, Wait
 from .repository import Repository, fetch
 from .workflow import current_data, deserialize
@@ -27,10 +29,41 @@ def _page(session: Session, query, page: int, per_page: int) -> Page:
     return Page(items, total, page, per_page)
 
 
+OPEN_VACANCIES_MESSAGE = "candidate_proposal"
+
+
+def form_options(session: Session, providers: set[str]) -> dict[str, list[tuple[str, str]]]:
+    """Choices that only the engine knows, by provider name."""
+    options: dict[str, list[tuple[str, str]]] = {}
+    if "open_vacancies" in providers:
+        # The open vacancies are exactly the waits for a candidate proposal (one per vacancy).
+        keys = session.scalars(select(Wait.correlation_key).distinct().where(
+            Wait.kind == "message", Wait.message_name == OPEN_VACANCIES_MESSAGE).order_by(Wait.correlation_key))
+        vacancies = sorted({json.loads(key).get("vacancy_id") for key in keys} - {None})
+        options["open_vacancies"] = [(vacancy, vacancy) for vacancy in vacancies]
+    return options
+
+
+def filled_form(session: Session, registry: FormRegistry, form_key: str | None) -> dict | None:
+    """The task's form schema with its engine-provided choices filled in (None: no schema)."""
+    schema = registry.schema(form_key)
+    if schema is None:
+        return None
+    providers = option_providers(schema)
+    return with_options(schema, form_options(session, providers)) if providers else schema
+
+
 class Queries:
-    def __init__(self, session_factory: sessionmaker[Session], processes=None) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], processes=None,
+                 forms: FormRegistry | None = None) -> None:
         self._session_factory = session_factory
         self._processes = processes
+        self._forms = forms or FormRegistry()
+
+    def task_form(self, task_id: str) -> dict | None:
+        """The form schema of a task, choices filled in as of now."""
+        with self._session_factory() as session:
+            return filled_form(session, self._forms, fetch(session, TaskRow, task_id, "task").form_key)
 
     def inbox(self, organisation: str | None, username: str | None = None, *, scope: str = "organisation",
               state: str = "open", process: str | None = None, page: int = 1, per_page: int = 50) -> Page:

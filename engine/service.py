@@ -11,6 +11,9 @@ from typing import Any, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from forms import SCHEMAS_DIR, FormRegistry
+from forms import validate as validate_form
+
 from . import messaging, sandbox, timers
 from . import workflow as wf
 from .clock import Clock, utc_naive
@@ -32,7 +35,7 @@ from .deployment import ProcessCache, deploy, parse_all
 from .errors import ConcurrentUpdate, EngineError, Forbidden, InvalidInput, InvalidState, NotFound, StepFailed
 from .models import Instance, Message
 from .projection import project
-from .queries import Queries
+from .queries import Queries, filled_form
 from .repository import ACTIVE_STATUSES
 from .uow import SKIP, FollowUps, UnitOfWork, translate
 
@@ -54,7 +57,8 @@ class Engine:
         self.sql_engine = make_sql_engine(config.database_url, config.database_schema)
         self.session_factory = make_session_factory(self.sql_engine)
         self.processes = ProcessCache()
-        self.queries = Queries(self.session_factory, self.processes)
+        self.forms = FormRegistry(config.forms_dir or SCHEMAS_DIR)
+        self.queries = Queries(self.session_factory, self.processes, self.forms)
         self._handlers: dict[type, Callable] = {
             Deploy: self._deploy,
             StartInstance: self._start_instance,
@@ -288,6 +292,9 @@ class Engine:
                 raise Forbidden(f"task {cmd.task_id} is claimed by {row.claimed_by}")
             if instance.status not in ACTIVE_STATUSES:
                 raise InvalidState(f"instance {instance.id} is {instance.status}")
+            schema = filled_form(uow.session, self.forms, row.form_key)
+            if schema is not None and (problems := validate_form(schema, cmd.data)):
+                raise InvalidInput(f"the form '{row.form_key}' has {len(problems)} error(s)", problems)
             wf.complete_user_task(workflow, cmd.task_id, dict(cmd.data), self.now())
             return CompletedTask(cmd.task_id, instance.id)
 

@@ -16,7 +16,7 @@ from engine.db import make_sql_engine, normalise_url
 from engine.models import Base
 from engine.service import Engine
 
-from .helpers import PG_URL
+from .helpers import FIXTURES, PG_URL
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +69,8 @@ def make_engine(database_url, clock):
 
     def make(**overrides) -> Engine:
         url, schema = database_url
+        # The fixtures' own forms, unless a test runs the real model (forms_dir=None).
+        overrides.setdefault("forms_dir", str(FIXTURES / "forms"))
         config = EngineConfig(database_url=url, database_schema=schema,
                               node_name=f"node-{len(engines) + 1}", **overrides)
         engine = Engine(config, clock)

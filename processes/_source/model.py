@@ -294,7 +294,8 @@ def supplier() -> Diagram:
 
 def target_group() -> Diagram:
     d = Diagram("target_group", "Målgruppsprocessen")
-    d.documentation = "En instans per deltagare: identifiering, bedömning, basutbildning, matchning, praktik, anställning."
+    d.documentation = ("En instans per deltagare: identifiering, bedömning, basutbildning, matchning, "
+                       "praktik, anställning.")
     declare(d, "requirement_decided", "candidate_proposal", "selection_decision", "placement_ended")
     d.lane("lane_case_owner", "Stadsdelsförvaltning / Arbetsförmedlingen", "case_owner", "case_owner", rows=2)
     d.lane("lane_fk", "Försäkringskassan", "social_insurance", "'Försäkringskassan'")

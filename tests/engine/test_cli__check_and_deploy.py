@@ -20,14 +20,17 @@ def run(database_url, monkeypatch):
     return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
 
 
+FIXTURE_FORMS = str(FIXTURES / "forms")
+
+
 def test_check_passes_a_consistent_set(run):
-    result = run("check", REQUESTER, RESPONDER)
+    result = run("check", "--forms", FIXTURE_FORMS, REQUESTER, RESPONDER)
     assert result.exit_code == 0, result.output
     assert "2 process(es): ok" in result.output
 
 
 def test_check_finds_a_message_with_no_catcher(run):
-    result = run("check", REQUESTER)
+    result = run("check", "--forms", FIXTURE_FORMS, REQUESTER)
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert f"{REQUESTER}:39: send_request: message 'order_request' is thrown but nothing in the set catches it" \
@@ -40,7 +43,7 @@ def test_check_finds_different_correlation_at_the_two_ends(run, tmp_path):
     changed.write_text((FIXTURES / "order_responder.bpmn").read_text().replace(
         'messageRef="msg_reply">\n      <bpmn:formalExpression>order_id',
         'messageRef="msg_other">\n      <bpmn:formalExpression>order_id'))
-    result = run("check", REQUESTER, str(changed))
+    result = run("check", "--forms", FIXTURE_FORMS, REQUESTER, str(changed))
     assert result.exit_code == 1
     [line] = result.output.strip().splitlines()
     assert "wait_reply: message 'order_reply' correlates on ['order_id'] here but on [] at send_reply" in line
@@ -93,3 +96,17 @@ def test_start_refuses_bad_data(run):
     run("deploy", REQUESTER, RESPONDER)
     assert run("start", "requester", "--data", "[1]").exit_code == 1
     assert run("start", "nope").exit_code == 1
+
+
+def test_check_finds_a_user_task_whose_form_has_no_schema(run, tmp_path):
+    result = run("check", "--forms", str(tmp_path), REQUESTER, RESPONDER)
+    assert result.exit_code == 1
+    assert "prepare: no form schema 'order_prepare'" in result.output
+    assert "quote: no form schema 'order_quote'" in result.output
+
+
+def test_the_model_passes_its_own_check(run):
+    root = FIXTURES.parent.parent
+    result = run("check", *(str(root / "processes" / f"{key}.bpmn") for key in
+                            ("procurement", "supplier", "target_group")))
+    assert result.exit_code == 0, result.output

@@ -82,3 +82,18 @@ def test_unresolvable_lane_rule_puts_the_instance_in_error(engine):
     view = engine.queries.instance(instance.id)
     assert view["open_tasks"] == view["history"] == view["waiting_for"] == []
     assert engine.queries.messages().total == 0
+
+
+def test_form_data_is_validated_and_errors_name_the_field(engine, order):
+    _, task = order
+    engine.execute(CompleteTask(task.id, {}, HIGAB_ANNA))
+    [responder] = engine.queries.instances(process="responder").items
+    [quote] = engine.queries.instance(responder.id)["open_tasks"]
+    assert engine.queries.task_form(quote.id)["required"] == ["price"]
+
+    with pytest.raises(InvalidInput) as invalid:
+        engine.execute(CompleteTask(quote.id, {"price": 0, "colour": "red"}, Actor("sven", "Leverantören AB")))
+    assert [(e.field, e.message) for e in invalid.value.fields] == [("colour", "Okänt fält"), ("price", "Minst 1")]
+    assert engine.queries.task(quote.id).state == "open"
+    engine.execute(CompleteTask(quote.id, {"price": 10}, Actor("sven", "Leverantören AB")))
+    assert engine.queries.task(quote.id).state == "completed"

@@ -1,0 +1,133 @@
+"""Forms: one JSON Schema per user-task form key (in `schemas/`), and their validation.
+
+Titles are Swedish (the user interface's language); error messages too, each naming its
+field (`vacancies[0].positions`). A property marked `"x-kedja-options": "<provider>"` gets its
+choices at read time (e.g. the open vacancies), through `with_options`.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class FormRegistry:
+    """The schemas of one folder, read once."""
+
+    def __init__(self, directory: Path | str = SCHEMAS_DIR) -> None:
+        self.directory = Path(directory)
+
+    def keys(self) -> set[str]:
+        return {path.stem for path in self.directory.glob("*.json")}
+
+    def schema(self, key: str | None) -> dict | None:
+        if not key:
+            return None
+        return copy.deepcopy(_load(str(self.directory / f"{key}.json")))
+
+
+@lru_cache(maxsize=256)
+def _load(path: str) -> dict | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            schema = json.load(handle)
+    except FileNotFoundError:
+        return None
+    Draft202012Validator.check_schema(schema)
+    return schema
+
+
+def option_providers(schema: dict) -> set[str]:
+    """The option providers a schema asks for."""
+    found = set()
+    for prop in _properties(schema):
+        if provider := prop.get("x-kedja-options"):
+            found.add(provider)
+    return found
+
+
+def with_options(schema: dict, options: dict[str, list[tuple[str, str]]]) -> dict:
+    """Fill `enum` (and Swedish labels) of the properties whose choices come from the engine."""
+    filled = copy.deepcopy(schema)
+    for prop in _properties(filled):
+        provider = prop.get("x-kedja-options")
+        if provider is not None:
+            choices = options.get(provider, [])
+            prop["enum"] = [value for value, _label in choices]
+            prop["x-kedja-labels"] = [label for _value, label in choices]
+    return filled
+
+
+def _properties(schema: dict):
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        for prop in (node.get("properties") or {}).values():
+            yield prop
+            stack.append(prop)
+        if isinstance(node.get("items"), dict):
+            stack.append(node["items"])
+
+
+def validate(schema: dict, data) -> list[FieldError]:
+    """Every problem with `data`, each naming its field; empty when the data is valid."""
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    errors = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        for field_error in _field_errors(error, schema):
+            if field_error not in errors:  # `required` reports once per missing name, each naming all
+                errors.append(field_error)
+    return errors
+
+
+def _path(parts) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _field_errors(error, schema) -> list[FieldError]:
+    base = list(error.absolute_path)
+    kind = error.validator
+    if kind == "required":
+        missing = [name for name in error.validator_value if name not in (error.instance or {})]
+        return [FieldError(_path(base + [name]), "Obligatoriskt fält") for name in missing]
+    if kind == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        return [FieldError(_path(base + [name]), "Okänt fält") for name in error.instance if name not in known]
+    field = _path(base) or "(formuläret)"
+    return [FieldError(field, _message(error))]
+
+
+def _message(error) -> str:
+    value = error.validator_value
+    kind = error.validator
+    if kind == "enum":
+        labels = error.schema.get("x-kedja-labels") or value
+        return "Välj ett av: " + ", ".join(str(label) for label in labels) if value else "Det finns inget att välja"
+    if kind == "type":
+        names = {"string": "text", "integer": "ett heltal", "number": "ett tal", "boolean": "ja eller nej",
+                 "array": "en lista", "object": "ett objekt"}
+        wanted = value if isinstance(value, list) else [value]
+        return "Ska vara " + " eller ".join(names.get(v, v) for v in wanted)
+    if kind == "format" and value == "date":
+        return "Ange ett datum (ÅÅÅÅ-MM-DD)"
+    messages = {
+        "minimum": f"Minst {value}", "maximum": f"Högst {value}", "minLength": "Får inte vara tomt",
+        "maxLength": f"Högst {value} tecken", "minItems": f"Minst {value} rad(er)", "maxItems": f"Högst {value} rader",
+        "const": f"Ska vara {value}",
+    }
+    return messages.get(kind, error.message)
