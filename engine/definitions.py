@@ -196,7 +196,26 @@ def _lane_rules(process: etree._Element) -> dict[str, LaneRule]:
     return rules
 
 
+def _gateway_problems(process: etree._Element, filename) -> list[Problem]:
+    """SpiffWorkflow keeps one due time per event-based gateway, so it can wait for one timer."""
+    problems = []
+    targets = {flow.get("id"): flow.get("targetRef") for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow")}
+    elements = {node.get("id"): node for node in process.iter() if node.get("id")}
+    for gateway in process.iter(f"{{{BPMN_NS}}}eventBasedGateway"):
+        outgoing = [targets.get(ref.text.strip()) for ref in gateway.findall(f"{{{BPMN_NS}}}outgoing")]
+        if not outgoing:
+            outgoing = [flow.get("targetRef") for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow")
+                        if flow.get("sourceRef") == gateway.get("id")]
+        timers = [t for t in outgoing if t in elements
+                  and elements[t].find(f"{{{BPMN_NS}}}timerEventDefinition") is not None]
+        if len(timers) > 1:
+            problems.append(Problem(f"an event-based gateway can wait for one timer only, not {len(timers)} "
+                                    f"({', '.join(timers)})", gateway.get("id"), gateway.sourceline, filename))
+    return problems
+
+
 def _process_model(process: etree._Element, names, properties, filename, problems) -> ProcessModel:
+    problems.extend(_gateway_problems(process, filename))
     model = ProcessModel(process.get("id"), process.get("name"))
     lanes = _lane_rules(process)
     for task in process.iter(f"{{{BPMN_NS}}}userTask"):

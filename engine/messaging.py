@@ -45,6 +45,9 @@ def correlate(engine: "Engine", cmd: CorrelateMessage, follow: FollowUps) -> Rou
     if cmd.ttl_seconds is not None and cmd.ttl_seconds < 0:
         raise InvalidInput("ttl_seconds must not be negative")
     message_id = cmd.message_id or str(uuid.uuid4())
+    # The correlation values are part of the message: a catch may read them from the payload.
+    payload = {**cmd.correlation, **cmd.payload} if isinstance(cmd.payload, dict) else (
+        dict(cmd.correlation) if cmd.payload is None else cmd.payload)
     now = engine.now()
     ttl = engine.config.default_message_ttl_seconds if cmd.ttl_seconds is None else cmd.ttl_seconds
     try:
@@ -54,7 +57,7 @@ def correlate(engine: "Engine", cmd: CorrelateMessage, follow: FollowUps) -> Rou
                 return _result(engine, message_id, duplicate=True)
             uow.repo.add(Message(
                 id=message_id, name=cmd.name, correlation_key=wf.correlation_key(cmd.correlation),
-                payload=json.dumps(cmd.payload, default=str, ensure_ascii=False), status="pending",
+                payload=json.dumps(payload, default=str, ensure_ascii=False), status="pending",
                 created_at=utc_naive(now), expires_at=utc_naive(now + timedelta(seconds=ttl)), attempts=0,
                 # Ours to route now; another node's sweep may take it only if we die first.
                 lease_owner=engine.config.node_name,
@@ -149,7 +152,7 @@ def deliver(engine: "Engine", message_id: str, instance_id: str, follow: FollowU
         if wait is None:
             return SKIP
         now = engine.now()
-        wf.deliver_message(workflow, wait.spiff_task_id, json.loads(message.payload), now)
+        wf.deliver_message(workflow, wait.spiff_task_id, json.loads(message.payload), now, message.name)
         uow.repo.add(Delivery(message_id=message_id, instance_id=instance.id, element_id=wait.element_id,
                               delivered_at=utc_naive(now)))
         if close:

@@ -61,11 +61,12 @@ def _project_waits(repo, instance, workflow, process, stamp) -> Projected:
     """Bring the instance's wait rows in line with the workflow, touching only what changed
     (rows keep their id, `since` and lease while the same event keeps waiting)."""
     projected = Projected()
-    previous = {(w.kind, w.spiff_task_id): w for w in repo.waits_of(instance.id)}
+    # An event-based gateway is one task that waits for several events: key by element too.
+    previous = {(w.kind, w.spiff_task_id, w.element_id): w for w in repo.waits_of(instance.id)}
     messages, timers = wf.waits(workflow, process.model)
     for message in messages:
         key = wf.correlation_key(message.correlation)
-        row = previous.pop(("message", message.task_id), None)
+        row = previous.pop(("message", message.task_id, message.element_id), None)
         if row is None:
             repo.add(Wait(instance_id=instance.id, kind="message", element_id=message.element_id,
                           spiff_task_id=message.task_id, message_name=message.message, correlation_key=key,
@@ -77,7 +78,7 @@ def _project_waits(repo, instance, workflow, process, stamp) -> Projected:
         projected.new_message_waits.append((message.message, key))
     for timer in timers:
         due = utc_naive(timer.due)
-        row = previous.pop(("timer", timer.task_id), None)
+        row = previous.pop(("timer", timer.task_id, timer.element_id), None)
         if row is None:
             repo.add(Wait(instance_id=instance.id, kind="timer", element_id=timer.element_id,
                           spiff_task_id=timer.task_id, due_at=due, since=stamp))

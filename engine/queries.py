@@ -12,7 +12,7 @@ from forms import FormRegistry, option_providers, with_options
 
 from .models import Delivery, Instance, Message, ProcessDefinition, TaskRow, Wait
 from .repository import Repository, fetch
-from .workflow import current_data, deserialize
+from .workflow import current_data, deserialize, task_data
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,14 @@ class Queries:
         with self._session_factory() as session:
             return list(session.scalars(select(ProcessDefinition)
                                         .order_by(ProcessDefinition.key, ProcessDefinition.version)))
+
+    def task_data(self, task_id: str) -> dict:
+        """The data an open task sees (loads its instance's workflow: a single-case read)."""
+        with self._session_factory() as session:
+            row = fetch(session, TaskRow, task_id, "task")
+            instance = fetch(session, Instance, row.instance_id, "instance")
+            workflow = deserialize(instance.state, self._processes.get(instance.definition_id, Repository(session)))
+            return task_data(workflow, task_id)
 
     def instance_data(self, instance_id: str) -> dict:
         """The instance's current data (this one does load the workflow: a single-case read)."""

@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -188,19 +189,27 @@ def complete_user_task(workflow: BpmnWorkflow, task_id: str, data: dict, now: da
         workflow.do_engine_steps()
 
 
-def deliver_message(workflow: BpmnWorkflow, task_id: str, payload: Any, now: datetime) -> None:
+def deliver_message(workflow: BpmnWorkflow, task_id: str, payload: Any, now: datetime,
+                    message: str | None = None) -> None:
     """Hand the message to the one waiting event that the service's routing chose."""
     task = _task(workflow, task_id)
     if task.state != TaskState.WAITING:
         raise InvalidState(f"event {task.task_spec.bpmn_id} no longer waits")
     definition = task.task_spec.event_definition
     with engine_time(now):
-        # The service did the correlation; SpiffWorkflow's own bookkeeping would evaluate the
-        # retrieval expressions on the payload again and fail where the payload does not repeat
-        # the keys (a message from outside carries them beside the payload). So: store the
-        # payload for messageVariable and mark the event fired, as its catch() does otherwise.
-        definition.update_internal_data(task, BpmnEvent(definition, payload))
-        EventDefinition.catch(definition, task)
+        if isinstance(definition, MultipleEventDefinition):
+            # An event-based gateway: record which of its events came; the gateway then runs
+            # that event's own catch (which reads the correlation keys from the payload).
+            chosen = next(d for d in definition.event_definitions
+                          if isinstance(d, MessageEventDefinition) and d.name == message)
+            seen = task.internal_data.get("seen_events", []) + [BpmnEvent(chosen, payload)]
+            task._set_internal_data(seen_events=seen)
+        else:
+            # The service did the correlation; SpiffWorkflow's own bookkeeping would evaluate
+            # the retrieval expressions on the payload again. So: store the payload for the
+            # messageVariable and mark the event fired, as its catch() does otherwise.
+            definition.update_internal_data(task, BpmnEvent(definition, payload))
+            EventDefinition.catch(definition, task)
         task.task_spec._update(task)
         workflow.do_engine_steps()
 
@@ -251,15 +260,20 @@ def waits(workflow: BpmnWorkflow, model: ProcessModel) -> tuple[list[MessageWait
         if task.state != TaskState.WAITING:
             continue
         definition = task.task_spec.event_definition
-        element = task.task_spec.bpmn_id
-        if isinstance(definition, MessageEventDefinition):
-            use = model.catches.get(element) or model.message_starts.get(definition.name)
-            messages.append(MessageWait(str(task.id), element, definition.name,
-                                        _expected_correlation(use, task.data)))
-        elif isinstance(definition, TimerEventDefinition):
-            due = _timer_due(task._get_internal_data("event_value"))
-            if due is not None:
-                timers.append(TimerWait(str(task.id), element, due))
+        if isinstance(definition, MultipleEventDefinition):  # an event-based gateway
+            pairs = zip(task.task_spec.outputs, definition.event_definitions, strict=True)
+            events = [(output.bpmn_id, event) for output, event in pairs]
+        else:
+            events = [(task.task_spec.bpmn_id, definition)]
+        for element, event in events:
+            if isinstance(event, MessageEventDefinition):
+                use = model.catches.get(element) or model.message_starts.get(event.name)
+                messages.append(MessageWait(str(task.id), element, event.name,
+                                            _expected_correlation(use, task.data)))
+            elif isinstance(event, TimerEventDefinition):
+                due = _timer_due(task._get_internal_data("event_value"))
+                if due is not None:
+                    timers.append(TimerWait(str(task.id), element, due))
     return messages, timers
 
 
@@ -323,3 +337,7 @@ def current_data(workflow: BpmnWorkflow) -> dict:
     if not tasks:
         return dict(workflow.data)
     return dict(max(tasks, key=lambda t: t.last_state_change).data)
+
+
+def task_data(workflow: BpmnWorkflow, task_id: str) -> dict:
+    return dict(_task(workflow, task_id).data)

@@ -10,7 +10,6 @@ from pathlib import Path
 from bpmn_builder import TERMINATE, Diagram, message_def, multi_instance, receive_extensions, script, timer_def
 
 OUT = Path(__file__).resolve().parent.parent
-NEVER = '"2999-12-31"'
 
 # Messages, the correlation properties each carries, and how a property is read from the payload.
 MESSAGES = {
@@ -79,12 +78,12 @@ def procurement() -> Diagram:
            body=timer_def("tender_closes", "date", "tender_deadline"))
     user(d, "award", "Utvärdera anbud och tilldela", b, 11, form="award")
     d.node("notify_bidders", "subprocess", "Meddela tilldelningsbeslut", b, 12, span=(3, 1),
-           body=multi_instance("bids", "bid"))
+           body=multi_instance("bids", "bidder"))
     d.node("notify_start", "start", None, b, 12.1, parent="notify_bidders")
     d.node("send_award", "throw", "Tilldelningsbeslut", b, 13, parent="notify_bidders", body=message_def(
         "send_award", "award_decision",
-        payload='{"procurement_id": procurement_id, "supplier_id": bid["supplier_id"], '
-                '"awarded": bid["supplier_id"] == awarded_supplier_id, "contract_id": contract_id, '
+        payload='{"procurement_id": procurement_id, "supplier_id": bidder["supplier_id"], '
+                '"awarded": bidder["supplier_id"] == awarded_supplier_id, "contract_id": contract_id, '
                 '"requirement_kind": requirement_kind, "required_months": required_months, '
                 '"contract_start": contract_start, "matching_body": matching_body}'))
     d.node("notify_end", "end", None, b, 13.9, parent="notify_bidders")
@@ -108,23 +107,26 @@ def procurement() -> Diagram:
            body=message_def("dropout_reported", "placement_ended_report", variable="ended"))
     d.node("count_dropout", "script", "Registrera avbrott", b, 21, row=2,
            body=script("dropouts = dropouts + [ended]"))
-    d.node("six_months", "catch", "Frist för första placering", b, 20, row=3, body=timer_def(
-        "six_months", "date", f"first_placement_due if not first_placement_checked else {NEVER}"))
-    d.node("placed_in_time", "xor", "Placering inom sex månader?", b, 21, row=3)
-    d.node("mark_checked", "script", "Fristen uppfylld", b, 22, row=3,
+    # One timer serves both deadlines (an event-based gateway waits for one timer only): first
+    # the six months for the first placement, then the fulfilment date.
+    d.node("deadline", "catch", "Nästa frist", b, 20, row=3, body=timer_def(
+        "deadline", "date", "fulfilment_date if first_placement_checked else first_placement_due"))
+    d.node("which_deadline", "xor", "Vilken frist?", b, 21, row=3)
+    d.node("placed_in_time", "xor", "Placering inom sex månader?", b, 22, row=3)
+    d.node("mark_checked", "script", "Fristen uppfylld", b, 23, row=3,
            body=script("first_placement_checked = True\nfirst_placement_in_time = True"))
-    user(d, "request_correction", "Begär rättelse", b, 22, row=4, form="correction_request")
-    d.node("send_correction", "throw", "Rättelse begärd", b, 23, row=4, body=message_def(
+    user(d, "request_correction", "Begär rättelse", b, 23, row=4, form="correction_request")
+    d.node("send_correction", "throw", "Rättelse begärd", b, 24, row=4, body=message_def(
         "send_correction", "correction_request",
         payload='{"procurement_id": procurement_id, "supplier_id": awarded_supplier_id, '
                 '"deviation": deviation, "deadline": correction_deadline}'))
-    d.node("correction_wait", "event", "Svar eller frist", b, 24, row=4)
-    d.node("answer_received", "catch", "Svar på rättelse", b, 25, row=3, body=message_def(
+    d.node("correction_wait", "event", "Svar eller frist", b, 25, row=4)
+    d.node("answer_received", "catch", "Svar på rättelse", b, 26, row=3, body=message_def(
         "answer_received", "correction_answer", variable="answer",
         correlations={"supplier_id": "awarded_supplier_id"}))
-    user(d, "review_answer", "Bedöm åtgärd", b, 26, row=3, form="correction_review")
-    d.node("remedied", "xor", "Åtgärdat?", b, 27, row=3)
-    d.node("correction_deadline_passed", "catch", "Frist för rättelse passerad", b, 25, row=4,
+    user(d, "review_answer", "Bedöm åtgärd", b, 27, row=3, form="correction_review")
+    d.node("remedied", "xor", "Åtgärdat?", b, 28, row=3)
+    d.node("correction_deadline_passed", "catch", "Frist för rättelse passerad", b, 26, row=4,
            body=timer_def("correction_deadline_passed", "date", "correction_deadline"))
     user(d, "sanction", "Besluta om sanktion", b, 28, row=4, form="sanction")
     d.node("send_sanction", "throw", "Sanktion beslutad", b, 29, row=4, body=message_def(
@@ -133,14 +135,12 @@ def procurement() -> Diagram:
                 '"sanction": sanction_kind, "amount_sek": sanction_amount_sek}'))
     d.node("close_correction", "script", "Fristen hanterad", b, 30, row=3, body=script(
         "first_placement_checked = True\nfirst_placement_in_time = False"))
-    d.node("fulfilment_reached", "catch", "Uppfyllelsedatum", b, 22, body=timer_def(
-        "fulfilment_reached", "date", "fulfilment_date"))
-    user(d, "final_report", "Slutrapport och utfall", s, 23, form="final_report")
-    d.node("send_closed", "throw", "Uppföljning avslutad", b, 24, body=message_def(
+    user(d, "final_report", "Slutrapport och utfall", s, 22, form="final_report")
+    d.node("send_closed", "throw", "Uppföljning avslutad", b, 23, body=message_def(
         "send_closed", "follow_up_closed",
         payload='{"procurement_id": procurement_id, "supplier_id": awarded_supplier_id, '
                 '"months_delivered": months_delivered}'))
-    d.node("end", "end", "Upphandling avslutad", b, 25)
+    d.node("end", "end", "Upphandling avslutad", b, 24)
 
     for a, z in [("start", "register"), ("register", "screening"), ("screening", "is_candidate"),
                  ("needs_inventory", "requirement"), ("requirement", "has_requirement"),
@@ -154,19 +154,20 @@ def procurement() -> Diagram:
                  ("count_placement", "follow_up"), ("follow_up", "report_received"),
                  ("report_received", "count_report"), ("count_report", "follow_up"),
                  ("follow_up", "dropout_reported"), ("dropout_reported", "count_dropout"),
-                 ("count_dropout", "follow_up"), ("follow_up", "six_months"), ("six_months", "placed_in_time"),
+                 ("count_dropout", "follow_up"), ("follow_up", "deadline"), ("deadline", "which_deadline"),
                  ("mark_checked", "follow_up"), ("request_correction", "send_correction"),
                  ("send_correction", "correction_wait"), ("correction_wait", "answer_received"),
                  ("answer_received", "review_answer"), ("review_answer", "remedied"),
                  ("correction_wait", "correction_deadline_passed"), ("correction_deadline_passed", "sanction"),
                  ("sanction", "send_sanction"), ("send_sanction", "close_correction"),
-                 ("close_correction", "follow_up"), ("follow_up", "fulfilment_reached"),
-                 ("fulfilment_reached", "final_report"), ("final_report", "send_closed"), ("send_closed", "end")]:
+                 ("close_correction", "follow_up"), ("final_report", "send_closed"), ("send_closed", "end")]:
         d.flow(a, z)
     d.flow("is_candidate", "needs_inventory", "ja", "candidate")
     d.flow("is_candidate", "end_not_candidate", "nej", default=True)
     d.flow("has_requirement", "send_requirement", "ja", "requirement_kind != 'none'")
     d.flow("has_requirement", "end_no_requirement", "inget krav", default=True)
+    d.flow("which_deadline", "placed_in_time", "sex månader", "not first_placement_checked")
+    d.flow("which_deadline", "final_report", "uppfyllelsedatum", default=True)
     d.flow("placed_in_time", "mark_checked", "ja", "len(placements) > 0")
     d.flow("placed_in_time", "request_correction", "nej", default=True)
     d.flow("remedied", "close_correction", "ja", "remedied")
