@@ -176,6 +176,14 @@ def complete(task_id: str, user: str, organisation: str, data: str) -> None:
 
 
 @main.command()
+def report() -> None:
+    """Print the follow-up figures (nyckeltal) as JSON."""
+    engine = _engine()
+    figures = engine.queries.follow_up(engine.config.socio_economic_values)
+    click.echo(json.dumps(figures.as_dict(), indent=2, ensure_ascii=False))
+
+
+@main.command()
 @click.option("--deploy-dir", default="processes", show_default=True,
               help="Diagrams in this folder are deployed at start (unchanged ones are kept).")
 @click.option("--once", is_flag=True, help="Run one sweep and exit.")

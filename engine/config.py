@@ -1,6 +1,7 @@
 """Settings as a dataclass; `from_env` reads the KEDJA_* environment variables."""
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 
@@ -19,6 +20,11 @@ class EngineConfig:
     # them as settings['screening_min_months'] and settings['screening_min_workers'].
     screening_min_months: int = 4
     screening_min_workers: int = 1
+    # The socio-economic estimate: value to society (SEK) per person by outcome. The national
+    # agency's example: a 12-month job for a newly arrived person is worth over 200,000 SEK.
+    socio_economic_values: dict = field(default_factory=lambda: {
+        "employment": 200_000, "apprenticeship": 150_000, "trainee": 120_000, "internship": 60_000,
+        "other_occupation": 40_000})
     # Where the user tasks' form schemas are (None: the `forms` package's own schemas).
     forms_dir: str | None = None
     # The zone of timer dates written without one (the city's wall time).
@@ -53,6 +59,8 @@ class EngineConfig:
             values["max_bpmn_bytes"] = int(size)
         if forms_dir := os.environ.get("KEDJA_FORMS_DIR"):
             values["forms_dir"] = forms_dir
+        if socio := os.environ.get("KEDJA_SOCIO_ECONOMIC_VALUES"):  # JSON: {"employment": 200000, ...}
+            values["socio_economic_values"] = json.loads(socio)
         if zone := os.environ.get("KEDJA_TIMEZONE"):
             values["timezone"] = zone
         if ttl := os.environ.get("KEDJA_MESSAGE_TTL_SECONDS"):

@@ -9,7 +9,8 @@ Kedja's extension attributes (namespace `KEDJA_NS`):
 - on a lane: `kedja:role` (the role the lane names) and `kedja:organisation` (an expression
   over the instance's data that says which organisation fills the role in this instance);
 - on a user task: `kedja:formKey` and `kedja:dueIn` (an expression giving an ISO duration);
-- on a message: `kedja:external="true"` (it may come from or go to a system outside the set).
+- on a message: `kedja:external="true"` (it may come from or go to a system outside the set);
+- on a process: `kedja:facts="name ..."`, the variables kept in `instance_facts` for follow-up.
 """
 from __future__ import annotations
 
@@ -92,6 +93,7 @@ class ProcessModel:
     catches: dict[str, MessageUse] = field(default_factory=dict)
     throws: dict[str, MessageUse] = field(default_factory=dict)
     message_starts: dict[str, MessageUse] = field(default_factory=dict)  # message name -> start
+    facts: tuple[str, ...] = ()  # variables kept for follow-up (kedja:facts on the process)
 
 
 @dataclass
@@ -216,7 +218,8 @@ def _gateway_problems(process: etree._Element, filename) -> list[Problem]:
 
 def _process_model(process: etree._Element, names, properties, filename, problems) -> ProcessModel:
     problems.extend(_gateway_problems(process, filename))
-    model = ProcessModel(process.get("id"), process.get("name"))
+    model = ProcessModel(process.get("id"), process.get("name"),
+                         facts=tuple((process.get(_kedja("facts")) or "").split()))
     lanes = _lane_rules(process)
     for task in process.iter(f"{{{BPMN_NS}}}userTask"):
         rule = lanes.get(task.get("id"))

@@ -162,3 +162,16 @@ class Delivery(Base):
     instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True)
     element_id: Mapped[str] = mapped_column(String(200))
     delivered_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class InstanceFacts(Base):
+    """The variables a process declares for follow-up (`kedja:facts`), as of its last step:
+    the key figures are computed from these rows, never from the workflows."""
+
+    __tablename__ = "instance_facts"
+    __table_args__ = (Index("ix_instance_facts_process", "process_key"),)
+
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200))
+    facts: Mapped[str] = mapped_column(Text)  # JSON object
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

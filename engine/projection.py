@@ -2,13 +2,14 @@
 their organisation and due time), what the instance waits for, and its status."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from . import workflow as wf
 from .assignment import resolve
 from .clock import utc_naive
-from .models import Instance, TaskRow, Wait
+from .models import Instance, InstanceFacts, TaskRow, Wait
 from .repository import Repository
 
 
@@ -29,7 +30,20 @@ def project(repo: Repository, instance: Instance, workflow, process: wf.Compiled
         instance.status = "running" if open_tasks else "waiting"
     instance.error_message = instance.error_element = None
     instance.last_progress_at = stamp
+    if process.model.facts:
+        _project_facts(repo, instance, workflow, process.model.facts, stamp)
     return projected
+
+
+def _project_facts(repo, instance, workflow, names, stamp) -> None:
+    data = wf.current_data(workflow)
+    facts = json.dumps({name: data.get(name) for name in names}, default=str, ensure_ascii=False)
+    row = repo.facts_of(instance.id)
+    if row is None:
+        repo.add(InstanceFacts(instance_id=instance.id, process_key=instance.process_key, facts=facts,
+                               updated_at=stamp))
+    elif row.facts != facts:
+        row.facts, row.updated_at = facts, stamp
 
 
 def _project_tasks(repo, instance, workflow, process, now, completed_task_id, completed_by) -> int:

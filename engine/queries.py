@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from forms import FormRegistry, option_providers, with_options
 
 from .models import Delivery, Instance, Message, ProcessDefinition, TaskRow, Wait
+from .reports import FollowUpFigures, follow_up_figures
 from .repository import Repository, fetch
 from .workflow import current_data, deserialize, task_data
 
@@ -59,6 +60,10 @@ class Queries:
         self._session_factory = session_factory
         self._processes = processes
         self._forms = forms or FormRegistry()
+
+    def follow_up(self, socio_economic_values: dict[str, int]) -> FollowUpFigures:
+        with self._session_factory() as session:
+            return follow_up_figures(session, socio_economic_values)
 
     def task_form(self, task_id: str) -> dict | None:
         """The form schema of a task, choices filled in as of now."""

@@ -10,6 +10,7 @@ from .errors import NotFound
 from .models import (
     Delivery,
     Instance,
+    InstanceFacts,
     Message,
     MessageStartEvent,
     ProcessDefinition,
@@ -75,6 +76,9 @@ class Repository:
     # --- instances ---------------------------------------------------------------------
     def instance(self, instance_id: str) -> Instance:
         return fetch(self.session, Instance, instance_id, "instance")
+
+    def facts_of(self, instance_id: str) -> InstanceFacts | None:
+        return self.session.get(InstanceFacts, instance_id)
 
     # --- task projection ---------------------------------------------------------------
     def task(self, task_id: str) -> TaskRow:

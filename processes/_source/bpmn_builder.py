@@ -66,6 +66,7 @@ class Diagram:
         self.messages: dict[str, tuple[str, bool]] = {}  # message name -> (property ids, external)
         self.properties: dict[str, dict[str, str]] = {}  # property -> {message name: expression}
         self.documentation: str = ""
+        self.facts: list[str] = []  # variables kept for the follow-up figures
 
     # --- description --------------------------------------------------------------------
     def lane(self, lane_id: str, name: str, role: str, organisation: str, rows: int = 1) -> None:
@@ -185,7 +186,8 @@ class Diagram:
                 out.append(f"      <bpmn:formalExpression>{escape(expression)}</bpmn:formalExpression>")
                 out.append("    </bpmn:correlationPropertyRetrievalExpression>")
             out.append("  </bpmn:correlationProperty>")
-        out.append(f'  <bpmn:process id="{self.process_id}" name={quoteattr(self.name)} isExecutable="true">')
+        facts = f' kedja:facts="{" ".join(self.facts)}"' if self.facts else ""
+        out.append(f'  <bpmn:process id="{self.process_id}" name={quoteattr(self.name)} isExecutable="true"{facts}>')
         if self.documentation:
             out.append(f"    <bpmn:documentation>{escape(self.documentation)}</bpmn:documentation>")
         out.append(f'    <bpmn:laneSet id="{self.process_id}_lanes">')

@@ -44,6 +44,10 @@ def user(diagram, node_id, name, lane, col, row=0, form=None, due=None, **kw):
 def procurement() -> Diagram:
     d = Diagram("procurement", "Upphandlingsprocessen")
     d.documentation = "En instans per upphandling: bruttolista, screening, krav, anbud, tilldelning, uppföljning."
+    d.facts = ["procurement_id", "title", "buyer_organisation", "kind", "estimated_value_msek", "contract_start",
+               "duration_months", "estimated_workers", "candidate", "requirement_kind", "places",
+               "required_months", "awarded_supplier_id", "months_delivered", "placements", "dropouts",
+               "first_placement_checked", "first_placement_in_time", "outcome"]
     declare(d, "requirement_decided", "bid_submitted", "award_decision", "placement_started",
             "placement_ended_report", "monthly_report", "correction_request", "correction_answer",
             "sanction_decided", "follow_up_closed")
@@ -178,6 +182,7 @@ def procurement() -> Diagram:
 def supplier() -> Diagram:
     d = Diagram("supplier", "Leverantörsprocessen")
     d.documentation = "En instans per anbudsgivande leverantör och upphandling."
+    d.facts = ["procurement_id", "supplier_id", "supplier_name", "vacancies"]
     declare(d, "bid_submitted", "award_decision", "candidate_proposal", "selection_decision",
             "placement_started", "placement_ended", "placement_ended_report", "monthly_report",
             "correction_request", "correction_answer", "sanction_decided", "follow_up_closed")
@@ -297,6 +302,8 @@ def target_group() -> Diagram:
     d = Diagram("target_group", "Målgruppsprocessen")
     d.documentation = ("En instans per deltagare: identifiering, bedömning, basutbildning, matchning, "
                        "praktik, anställning.")
+    d.facts = ["participant_id", "procurement_id", "district", "case_owner", "target_group", "gender",
+               "continue_programme", "training_completed", "outcome", "next_step"]
     declare(d, "requirement_decided", "candidate_proposal", "selection_decision", "placement_ended")
     d.lane("lane_case_owner", "Stadsdelsförvaltning / Arbetsförmedlingen", "case_owner", "case_owner", rows=2)
     d.lane("lane_fk", "Försäkringskassan", "social_insurance", "'Försäkringskassan'")

@@ -176,3 +176,28 @@ def test_full_chain(chain):
     undelivered = [(m.name, m.status) for m in c.engine.queries.messages(per_page=200).items
                    if m.status not in ("delivered", "started")]
     assert undelivered == []
+
+    # The follow-up figures, against what was counted by hand from the story above.
+    figures = c.engine.queries.follow_up(c.engine.config.socio_economic_values).as_dict()
+    assert (figures["service_procurements"], figures["service_with_requirement"]) == (1, 1)
+    assert (figures["share_with_requirement"], figures["share_goal"]) == (1.0, 0.5)
+    assert figures["share_by_organisation"] == {HIGAB: {"services": 1, "with_requirement": 1, "share": 1.0}}
+    assert (figures["procurements_screened"], figures["procurements_candidates"]) == (1, 1)
+    assert figures["requirements_by_kind"] == {"dialogue": 0, "binding": 1, "reserved": 0}
+    assert figures["people_by_outcome"] == {"employment": 1, "apprenticeship": 0, "trainee": 0,
+                                            "internship": 1, "other_occupation": 0}
+    assert figures["people_by_target_group"] == {"disability": {"internship": 1}, "young": {"employment": 1}}
+    assert figures["people_by_gender"] == {"woman": {"employment": 1, "internship": 1}}
+    assert figures["people_by_district"] == {"Angered": {"employment": 1, "internship": 1}}
+    assert figures["contracts"] == [{
+        "procurement_id": UPH, "title": "Fastighetsskötsel Angered", "supplier_id": "S1", "required_months": 24,
+        "months_delivered": 12, "first_placement_within_6_months": False, "placements": 3,
+        # Bashir served 36 of 181 agreed days: under 75 %, so his placement does not count.
+        "placements_counting_75_percent_rule": 2}]
+    assert figures["lead_time_days_by_phase"] == {
+        "identifiering": 0.0, "utredning": 58.0, "träning": 185.0,
+        "matchning": round(61 / 3, 1),  # Cecilia waited 9-05 .. 11-05 for the reopened vacancy
+        "praktik_anställning": round((92 + 31 + 61) / 3, 1)}
+    assert figures["dropout_by_phase"]["praktik_anställning"] == {"entered": 3, "dropouts": 1, "rate": 0.3333}
+    assert figures["dropout_by_phase"]["träning"] == {"entered": 3, "dropouts": 0, "rate": 0.0}
+    assert figures["socio_economic_value_sek"] == 200_000 + 60_000

@@ -1,0 +1,161 @@
+"""The follow-up figures (nyckeltal) of MODEL.md, computed from the `instance_facts` and
+`tasks` projections (no workflow is loaded)."""
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import InstanceFacts, TaskRow
+
+REQUIREMENT_KINDS = ("dialogue", "binding", "reserved")
+OUTCOMES = ("employment", "apprenticeship", "trainee", "internship", "other_occupation")
+# The target-group phases and the user tasks that belong to each.
+PHASES = {
+    "identify": "identifiering", "assess": "utredning", "work_ability": "utredning", "coordinate": "utredning",
+    "training": "träning", "match": "matchning", "placement": "praktik_anställning",
+}
+SHARE_GOAL = 0.5
+RULE_OF_75 = 0.75
+
+
+@dataclass
+class FollowUpFigures:
+    service_procurements: int = 0
+    service_with_requirement: int = 0
+    share_with_requirement: float | None = None
+    share_goal: float = SHARE_GOAL
+    share_by_organisation: dict = field(default_factory=dict)  # org -> {services, with_requirement, share}
+    procurements_screened: int = 0
+    procurements_candidates: int = 0
+    requirements_by_kind: dict = field(default_factory=dict)
+    people_by_outcome: dict = field(default_factory=dict)
+    people_by_target_group: dict = field(default_factory=dict)  # target group -> outcome -> n
+    people_by_gender: dict = field(default_factory=dict)
+    people_by_district: dict = field(default_factory=dict)
+    contracts: list = field(default_factory=list)
+    lead_time_days_by_phase: dict = field(default_factory=dict)
+    dropout_by_phase: dict = field(default_factory=dict)  # phase -> {entered, dropouts, rate}
+    socio_economic_value_sek: int = 0
+    socio_economic_values: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def follow_up_figures(session: Session, socio_economic_values: dict[str, int]) -> FollowUpFigures:
+    facts = _facts(session)
+    figures = FollowUpFigures(socio_economic_values=dict(socio_economic_values))
+    _procurements(figures, facts.get("procurement", []))
+    participants = facts.get("target_group", [])
+    _people(figures, participants, socio_economic_values)
+    _phases(figures, session, participants)
+    return figures
+
+
+def _facts(session: Session) -> dict[str, list[dict]]:
+    by_process: dict[str, list[dict]] = defaultdict(list)
+    for row in session.scalars(select(InstanceFacts)):
+        by_process[row.process_key].append({"_instance_id": row.instance_id, **json.loads(row.facts)})
+    return by_process
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _procurements(figures: FollowUpFigures, procurements: list[dict]) -> None:
+    registered = [p for p in procurements if p.get("kind")]
+    figures.procurements_screened = len(registered)
+    figures.procurements_candidates = sum(1 for p in registered if p.get("candidate"))
+    kinds = Counter(p.get("requirement_kind") for p in registered if p.get("requirement_kind") in REQUIREMENT_KINDS)
+    figures.requirements_by_kind = {kind: kinds.get(kind, 0) for kind in REQUIREMENT_KINDS}
+    services = [p for p in registered if p["kind"] == "service"]
+    with_requirement = [p for p in services if p.get("requirement_kind") in REQUIREMENT_KINDS]
+    figures.service_procurements, figures.service_with_requirement = len(services), len(with_requirement)
+    figures.share_with_requirement = _share(len(with_requirement), len(services))
+    by_org: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for p in services:
+        by_org[p.get("buyer_organisation")][0] += 1
+        by_org[p.get("buyer_organisation")][1] += p in with_requirement
+    figures.share_by_organisation = {org: {"services": n, "with_requirement": w, "share": _share(w, n)}
+                                     for org, (n, w) in sorted(by_org.items())}
+    figures.contracts = [_contract(p) for p in registered if p.get("awarded_supplier_id")]
+
+
+def _contract(p: dict) -> dict:
+    placements = p.get("placements") or []
+    ended = {d.get("participant_id"): d for d in p.get("dropouts") or []}
+    counting = sum(1 for placement in placements if _counts(placement, ended.get(placement.get("participant_id"))))
+    return {
+        "procurement_id": p.get("procurement_id"), "title": p.get("title"), "supplier_id": p.get("awarded_supplier_id"),
+        "required_months": p.get("required_months"), "months_delivered": p.get("months_delivered"),
+        "first_placement_within_6_months": p.get("first_placement_in_time"),
+        "placements": len(placements), "placements_counting_75_percent_rule": counting,
+    }
+
+
+def _counts(placement: dict, dropout: dict | None) -> bool:
+    """An early end counts if 75 % of the agreed time was served."""
+    if dropout is None:
+        return True
+    try:
+        start, end = date.fromisoformat(placement["start_date"]), date.fromisoformat(placement["end_date"])
+        ended = date.fromisoformat(dropout["date"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    agreed = (end - start).days
+    return agreed > 0 and (ended - start).days / agreed >= RULE_OF_75
+
+
+def _people(figures: FollowUpFigures, participants: list[dict], values: dict[str, int]) -> None:
+    placed = [p for p in participants if p.get("outcome") in OUTCOMES]
+    figures.people_by_outcome = {outcome: sum(1 for p in placed if p["outcome"] == outcome) for outcome in OUTCOMES}
+    for attribute, target in (("target_group", figures.people_by_target_group),
+                              ("gender", figures.people_by_gender), ("district", figures.people_by_district)):
+        table: dict[str, Counter] = defaultdict(Counter)
+        for p in placed:
+            table[p.get(attribute)][p["outcome"]] += 1
+        target.update({key: dict(counts) for key, counts in sorted(table.items(), key=lambda kv: str(kv[0]))})
+    figures.socio_economic_value_sek = int(sum(values.get(p["outcome"], 0) for p in placed))
+
+
+def _dropout_phase(p: dict) -> str | None:
+    if p.get("continue_programme") is False:
+        return "utredning"
+    if p.get("training_completed") is False:
+        return "träning"
+    if p.get("next_step") == "end":
+        return "praktik_anställning"
+    return None
+
+
+def _phases(figures: FollowUpFigures, session: Session, participants: list[dict]) -> None:
+    ids = [p["_instance_id"] for p in participants]
+    spans: dict[tuple[str, str], list] = {}
+    for row in session.scalars(select(TaskRow).where(TaskRow.process_key == "target_group",
+                                                     TaskRow.element_id.in_(PHASES))):
+        if ids and row.instance_id not in ids:
+            continue
+        key = (row.instance_id, PHASES[row.element_id])
+        first, last = spans.get(key, (row.created_at, row.completed_at))
+        spans[key] = (min(first, row.created_at),
+                      max(filter(None, (last, row.completed_at)), default=None))
+    durations: dict[str, list[float]] = defaultdict(list)
+    entered: Counter = Counter()
+    for (_instance, phase), (first, last) in spans.items():
+        entered[phase] += 1
+        if last is not None:
+            durations[phase].append((last - first).total_seconds() / 86400)
+    phases = list(dict.fromkeys(PHASES.values()))
+    figures.lead_time_days_by_phase = {
+        phase: round(sum(durations[phase]) / len(durations[phase]), 1) if durations[phase] else None
+        for phase in phases}
+    dropouts = Counter(_dropout_phase(p) for p in participants)
+    figures.dropout_by_phase = {phase: {"entered": entered[phase], "dropouts": dropouts.get(phase, 0),
+                                        "rate": _share(dropouts.get(phase, 0), entered[phase])}
+                                for phase in phases}
