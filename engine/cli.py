@@ -4,13 +4,18 @@ from __future__ import annotations
 import glob
 import json
 import logging
+import os
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 import click
 
 from forms import SCHEMAS_DIR, FormRegistry
 
 from . import migrate
+from .clock import FrozenClock
 from .commands import Actor, CompleteTask, Deploy, StartInstance, Sweep
 from .config import EngineConfig
 from .definitions import check_set, parse_file
@@ -18,6 +23,9 @@ from .deployment import parse_all
 from .errors import DeploymentRejected, EngineError, Problem
 from .scheduler import run_forever
 from .service import Engine, build_engine
+from .simulation import START, WEEKS, Simulation, make_plan
+
+PROCESSES_DIR = Path(os.environ.get("KEDJA_PROCESSES_DIR", "processes"))
 
 
 def _engine() -> Engine:
@@ -173,6 +181,54 @@ def complete(task_id: str, user: str, organisation: str, data: str) -> None:
     except (EngineError, ValueError) as err:
         raise click.ClickException(str(err)) from err
     click.echo("completed")
+
+
+def _print_figures(figures: dict) -> None:
+    share = figures["share_with_requirement"]
+    click.echo(f"Tjänsteupphandlingar med sociala krav: {figures['service_with_requirement']} av "
+               f"{figures['service_procurements']} ({'-' if share is None else f'{share:.0%}'}; mål 50 %)")
+    click.echo(f"Screenade upphandlingar: {figures['procurements_screened']}, kandidater: "
+               f"{figures['procurements_candidates']}, krav per slag: {figures['requirements_by_kind']}")
+    click.echo(f"Personer per utfall: {figures['people_by_outcome']}")
+    click.echo(f"  per målgrupp: {figures['people_by_target_group']}")
+    click.echo(f"  per kön: {figures['people_by_gender']}")
+    click.echo(f"  per stadsdel: {figures['people_by_district']}")
+    contracts = figures["contracts"]
+    in_time = sum(1 for c in contracts if c["first_placement_within_6_months"])
+    required = sum(c["required_months"] or 0 for c in contracts)
+    delivered = sum(c["months_delivered"] or 0 for c in contracts)
+    click.echo(f"Avtal: {len(contracts)}, levererade heltidsmånader {delivered:.1f} av krävda {required}, "
+               f"första placering inom sex månader: {in_time}")
+    click.echo(f"Ledtid per fas (dagar): {figures['lead_time_days_by_phase']}")
+    click.echo("Avbrott per fas: " + ", ".join(f"{phase} {d['dropouts']}/{d['entered']}"
+                                                for phase, d in figures["dropout_by_phase"].items()))
+    click.echo(f"Samhällsekonomisk uppskattning: {figures['socio_economic_value_sek']:,} kr".replace(",", " "))
+
+
+@main.command()
+@click.option("--procurements", default=120, show_default=True, type=click.IntRange(1, 2000))
+@click.option("--participants", default=150, show_default=True, type=click.IntRange(0, 5000))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--database-url", default=None, help="Where to run it (default: a new temporary SQLite file).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def simulate(procurements: int, participants: int, seed: int, database_url: str | None, as_json: bool) -> None:
+    """Run a city-year through the engine and print the follow-up figures. Same seed, same figures."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config = EngineConfig.from_env(database_url=database_url or f"sqlite:///{tmp}/simulation.db")
+        engine = Engine(config, FrozenClock(START))
+        migrate.upgrade(engine.sql_engine)
+        simulation = Simulation(engine, make_plan(procurements, participants, seed), seed, PROCESSES_DIR)
+        started = time.perf_counter()
+        with click.progressbar(length=WEEKS, label="Simulerar vecka för vecka", file=sys.stderr) as bar:
+            simulation.run(bar.update)
+        elapsed = time.perf_counter() - started
+        figures = engine.queries.follow_up(config.socio_economic_values).as_dict()
+        engine.dispose()
+    if as_json:
+        click.echo(json.dumps(figures, indent=2, ensure_ascii=False, default=str))
+    else:
+        _print_figures(figures)
+    click.echo(f"{len(simulation.instances)} instances, {simulation.commands} commands, {elapsed:.1f} s", err=True)
 
 
 @main.command()

@@ -27,6 +27,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
@@ -227,7 +228,7 @@ def start_by_message(process: CompiledProcess, use: MessageUse, payload: Any, no
 def _task(workflow: BpmnWorkflow, task_id: str):
     try:
         task = workflow.get_task_from_id(UUID(task_id))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, TaskNotFoundException):
         task = None
     if task is None:
         raise NotFound(f"task {task_id} is not part of this instance")
@@ -326,7 +327,7 @@ def task_outcome(workflow: BpmnWorkflow, task_id: str) -> str:
     """How a user task that is no longer open ended: 'completed' or 'cancelled'."""
     try:
         task = workflow.get_task_from_id(UUID(task_id))
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, TaskNotFoundException):
         task = None
     return "completed" if task is not None and task.state == TaskState.COMPLETED else "cancelled"
 
