@@ -59,7 +59,7 @@ def follow_up_figures(session: Session, socio_economic_values: dict[str, int]) -
 
 def _facts(session: Session) -> dict[str, list[dict]]:
     by_process: dict[str, list[dict]] = defaultdict(list)
-    for row in session.scalars(select(InstanceFacts)):
+    for row in session.scalars(select(InstanceFacts).order_by(InstanceFacts.process_key, InstanceFacts.facts)):
         by_process[row.process_key].append({"_instance_id": row.instance_id, **json.loads(row.facts)})
     return by_process
 
@@ -84,7 +84,8 @@ def _procurements(figures: FollowUpFigures, procurements: list[dict]) -> None:
         by_org[p.get("buyer_organisation")][1] += p in with_requirement
     figures.share_by_organisation = {org: {"services": n, "with_requirement": w, "share": _share(w, n)}
                                      for org, (n, w) in sorted(by_org.items())}
-    figures.contracts = [_contract(p) for p in registered if p.get("awarded_supplier_id")]
+    figures.contracts = sorted((_contract(p) for p in registered if p.get("awarded_supplier_id")),
+                               key=lambda contract: str(contract["procurement_id"]))
 
 
 def _contract(p: dict) -> dict:
@@ -120,7 +121,8 @@ def _people(figures: FollowUpFigures, participants: list[dict], values: dict[str
         table: dict[str, Counter] = defaultdict(Counter)
         for p in placed:
             table[p.get(attribute)][p["outcome"]] += 1
-        target.update({key: dict(counts) for key, counts in sorted(table.items(), key=lambda kv: str(kv[0]))})
+        target.update({key: {outcome: counts[outcome] for outcome in OUTCOMES if counts[outcome]}
+                       for key, counts in sorted(table.items(), key=lambda kv: str(kv[0]))})
     figures.socio_economic_value_sek = int(sum(values.get(p["outcome"], 0) for p in placed))
 
 

@@ -104,3 +104,31 @@ def test_a_file_that_is_not_utf8_is_refused(engine):
     with pytest.raises(DeploymentRejected) as rejected:
         _deploy(engine, "latin.bpmn", latin)
     assert "must be UTF-8" in str(rejected.value)
+
+
+TWO_TIMERS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="two_timers" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:eventBasedGateway id="gw"/>
+    <bpmn:intermediateCatchEvent id="soon"><bpmn:timerEventDefinition id="t1">
+      <bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:intermediateCatchEvent id="later"><bpmn:timerEventDefinition id="t2">
+      <bpmn:timeDuration>"P9D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="end1"/><bpmn:endEvent id="end2"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="gw"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="gw" targetRef="soon"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="gw" targetRef="later"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="soon" targetRef="end1"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="later" targetRef="end2"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_an_event_based_gateway_with_two_timers_is_refused(engine):
+    """SpiffWorkflow keeps one due time per gateway; the second timer would silently share it."""
+    with pytest.raises(DeploymentRejected) as rejected:
+        _deploy(engine, "two_timers.bpmn", TWO_TIMERS)
+    [problem] = rejected.value.problems
+    assert problem.element_id == "gw"
+    assert "one timer only, not 2 (soon, later)" in problem.message
