@@ -231,13 +231,13 @@ def supplier() -> Diagram:
                 '"start_date": placement_start if accepted else None, "vacancy_id": vacancy["vacancy_id"], '
                 '"supplier_id": supplier_id}'))
     d.node("accepted_gw", "xor", "Antagen?", p, 13, parent="fill_vacancy")
-    d.node("send_started", "throw", "Placering startad", p, 14, parent="fill_vacancy", body=message_def(
+    d.node("send_started", "throw", "Placering startad", p, 13.8, parent="fill_vacancy", body=message_def(
         "send_started", "placement_started",
         payload='{"procurement_id": procurement_id, "supplier_id": supplier_id, '
                 '"participant_id": candidate["participant_id"], "vacancy_id": vacancy["vacancy_id"], '
                 '"placement_form": placement_form, "extent_percent": extent_percent, '
                 '"start_date": placement_start, "end_date": placement_end}'))
-    user(d, "follow_placement", "Följ upp placering", p, 15, parent="fill_vacancy", form="placement_report")
+    user(d, "follow_placement", "Följ upp placering", p, 14.6, parent="fill_vacancy", form="placement_report")
     d.node("dropout_gw", "xor", "Avbrott?", p, 14.6, row=1, parent="fill_vacancy")
     d.node("send_ended", "throw", "Avbrott till deltagare", p, 13.6, row=1, parent="fill_vacancy",
            body=message_def("send_ended", "placement_ended",
@@ -248,7 +248,7 @@ def supplier() -> Diagram:
                             payload='{"procurement_id": procurement_id, "supplier_id": supplier_id, '
                                     '"participant_id": candidate["participant_id"], "date": ended_on, '
                                     '"reason": end_reason}'))
-    d.node("vacancy_end", "end", "Tjänsten tillsatt", p, 15.6, row=1, parent="fill_vacancy")
+    d.node("vacancy_end", "end", "Tjänsten tillsatt", p, 15.3, row=1, parent="fill_vacancy")
     d.node("vacancies_done", "end", "Tjänsterna tillsatta", p, 16.2)
     # Reporting while the contract runs, until the follow-up is closed.
     d.node("reporting", "event", "Rapportering", p, 9, row=2)
@@ -309,7 +309,7 @@ def target_group() -> Diagram:
     d.lane("lane_fk", "Försäkringskassan", "social_insurance", "'Försäkringskassan'")
     d.lane("lane_coordination", "Samordningsförbund", "coordination_association", "coordination_association")
     d.lane("lane_adult_education", "Vuxenutbildning", "adult_education", "'Vuxenutbildningsförvaltningen'")
-    d.lane("lane_matching", "Matchningsansvarig", "matching_body", "requirement['matching_body']", rows=2)
+    d.lane("lane_matching", "Matchningsansvarig", "matching_body", "requirement['matching_body']")
     c, f, k, v, m = "lane_case_owner", "lane_fk", "lane_coordination", "lane_adult_education", "lane_matching"
 
     d.node("start", "start", "Deltagare", c, 0)
@@ -325,8 +325,8 @@ def target_group() -> Diagram:
     user(d, "training", "Basutbildning", v, 9, form="basic_training", due="P6M")
     d.node("training_long", "boundary", "Förväntad längd passerad", v, 9, attached_to="training",
            attrs={"cancelActivity": "false"}, body=timer_def("training_long", "duration", '"P12M"'))
-    user(d, "training_review", "Följ upp utbildningens längd", c, 10, row=1, form="training_review")
-    d.node("training_review_end", "end", None, c, 11, row=1)
+    user(d, "training_review", "Följ upp utbildningens längd", c, 11, row=1, form="training_review")
+    d.node("training_review_end", "end", None, c, 12, row=1)
     d.node("trained", "xor", "Utbildning klar?", v, 10)
     user(d, "match", "Matcha mot ledig tjänst", m, 11, form="matching", due="P1M")
     d.node("send_candidate", "throw", "Kandidatförslag", m, 12, body=message_def(
@@ -342,6 +342,8 @@ def target_group() -> Diagram:
     d.node("rematch", "xor", "Åter till matchning?", c, 17, row=1)
     d.node("end_employed", "end", "Anställning", m, 16)
     d.node("end_dropout", "end", "Avbrott", c, 18, row=1)
+    d.node("end_dropout_assessment", "end", "Avbrott i utredning", c, 4, row=1)
+    d.node("end_dropout_training", "end", "Avbrott i utbildning", v, 11)
 
     for a, z in [("start", "identify"), ("identify", "requirement_received"), ("requirement_received", "assess"),
                  ("assess", "continue_after_assessment"), ("work_ability", "assessed"), ("assessed", "coordinate"),
@@ -352,11 +354,11 @@ def target_group() -> Diagram:
                  ("after_dropout", "rematch")]:
         d.flow(a, z)
     d.flow("continue_after_assessment", "needs_fk", "ja", "continue_programme")
-    d.flow("continue_after_assessment", "end_dropout", "avbrott", default=True)
+    d.flow("continue_after_assessment", "end_dropout_assessment", "avbrott", default=True)
     d.flow("needs_fk", "work_ability", "ja", "target_group == 'disability'")
     d.flow("needs_fk", "assessed", "nej", default=True)
     d.flow("trained", "match", "ja", "training_completed")
-    d.flow("trained", "end_dropout", "avbrott", default=True)
+    d.flow("trained", "end_dropout_training", "avbrott", default=True)
     d.flow("selected", "placement", "ja", "selection['accepted']")
     d.flow("selected", "match", "nej", default=True)
     d.flow("rematch", "match", "ja", "next_step == 'rematch'")
