@@ -80,3 +80,31 @@ class Sweep:
     """One pass of background work: due timers, stranded outbox rows, buffered and expired messages."""
 
     limit: int = 100
+
+
+@dataclass(frozen=True)
+class SuspendInstance:
+    """Hold an instance: no task completes, no timer fires, messages wait in the buffer."""
+
+    instance_id: str
+
+
+@dataclass(frozen=True)
+class ResumeInstance:
+    """Let a suspended instance go on; held messages and due timers are then delivered."""
+
+    instance_id: str
+
+
+@dataclass(frozen=True)
+class TerminateInstance:
+    """End an instance where it stands: open tasks are cancelled, nothing more is awaited."""
+
+    instance_id: str
+
+
+@dataclass(frozen=True)
+class RetryInstance:
+    """Run the engine steps of an instance in `error` again from its last saved state."""
+
+    instance_id: str

@@ -20,10 +20,11 @@ class Projected:
 
 
 def project(repo: Repository, instance: Instance, workflow, process: wf.CompiledProcess, now: datetime,
-            completed_task_id: str | None = None, completed_by: str | None = None) -> Projected:
+            completed_task_id: str | None = None, completed_by: str | None = None,
+            all_waits_new: bool = False) -> Projected:
     stamp = utc_naive(now)
     open_tasks = _project_tasks(repo, instance, workflow, process, now, completed_task_id, completed_by)
-    projected = _project_waits(repo, instance, workflow, process, stamp)
+    projected = _project_waits(repo, instance, workflow, process, stamp, all_waits_new)
     if wf.is_completed(workflow):
         instance.status, instance.completed_at = "completed", stamp
     else:
@@ -71,7 +72,7 @@ def _project_tasks(repo, instance, workflow, process, now, completed_task_id, co
     return still_open + len(open_now)
 
 
-def _project_waits(repo, instance, workflow, process, stamp) -> Projected:
+def _project_waits(repo, instance, workflow, process, stamp, all_new: bool = False) -> Projected:
     """Bring the instance's wait rows in line with the workflow, touching only what changed
     (rows keep their id, `since` and lease while the same event keeps waiting)."""
     projected = Projected()
@@ -87,7 +88,7 @@ def _project_waits(repo, instance, workflow, process, stamp) -> Projected:
                           since=stamp))
         elif row.correlation_key != key:  # the data it correlates on changed meanwhile
             row.correlation_key = key
-        else:
+        elif not all_new:
             continue
         projected.new_message_waits.append((message.message, key))
     for timer in timers:

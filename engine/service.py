@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from forms import SCHEMAS_DIR, FormRegistry
 from forms import validate as validate_form
 
-from . import messaging, sandbox, timers
+from . import lifecycle, messaging, sandbox, timers
 from . import workflow as wf
 from .clock import Clock, utc_naive
 from .commands import (
@@ -25,9 +25,13 @@ from .commands import (
     Deploy,
     FireTimer,
     ReleaseTask,
+    ResumeInstance,
+    RetryInstance,
     RouteMessage,
     StartInstance,
+    SuspendInstance,
     Sweep,
+    TerminateInstance,
 )
 from .config import EngineConfig
 from .db import make_session_factory, make_sql_engine
@@ -69,6 +73,10 @@ class Engine:
             RouteMessage: lambda cmd, follow: messaging.route(self, cmd.message_id, follow),
             FireTimer: lambda cmd, follow: timers.fire(self, cmd.wait_id, follow),
             Sweep: lambda cmd, follow: timers.sweep(self, cmd.limit),
+            SuspendInstance: lambda cmd, follow: lifecycle.suspend(self, cmd, follow),
+            ResumeInstance: lambda cmd, follow: lifecycle.resume(self, cmd, follow),
+            TerminateInstance: lambda cmd, follow: lifecycle.terminate(self, cmd, follow),
+            RetryInstance: lambda cmd, follow: lifecycle.retry(self, cmd, follow),
         }
 
     # --- plumbing ----------------------------------------------------------------------
@@ -101,13 +109,15 @@ class Engine:
 
     # --- one step of one instance --------------------------------------------------------
     def step(self, locate: str | Callable[[UnitOfWork], str], operate: Callable, follow: FollowUps, *,
-             completed_by: str | None = None) -> Any:
+             completed_by: str | None = None, rewait: bool = False, final_status: str | None = None) -> Any:
         """Load the instance, let `operate(uow, instance, workflow)` move it, project, save, commit.
 
         `locate` is the instance id, or a function that finds it (and may refuse) in the same
         transaction. `operate` raises an EngineError to refuse (nothing is written) or returns
         SKIP. Any other exception is a failed step: it rolls back and the instance is put in
-        `error` in a transaction of its own."""
+        `error` in a transaction of its own. `rewait` looks for buffered messages for every
+        catch that waits (not only new ones: after a hold); `final_status` overrides the status
+        the projection derives (terminate)."""
         failure: Exception | None = None
         with self.uow() as uow:
             instance_id = locate(uow) if callable(locate) else locate
@@ -122,7 +132,10 @@ class Engine:
                     return SKIP
                 completed_task = outcome if isinstance(outcome, CompletedTask) else None
                 projected = project(uow.repo, instance, workflow, process, now,
-                                    completed_task.task_id if completed_task else None, completed_by)
+                                    completed_task.task_id if completed_task else None, completed_by,
+                                    all_waits_new=rewait)
+                if final_status:
+                    instance.status = final_status
                 self._write_outbox(uow, instance, workflow, now, follow)  # takes the events first:
                 instance.state = wf.serialize(workflow)  # the serialized state must not hold them
                 self._take_buffered(uow, projected, now, follow)

@@ -342,3 +342,7 @@ def current_data(workflow: BpmnWorkflow) -> dict:
 
 def task_data(workflow: BpmnWorkflow, task_id: str) -> dict:
     return dict(_task(workflow, task_id).data)
+
+
+def cancel(workflow: BpmnWorkflow) -> None:
+    workflow.cancel()
