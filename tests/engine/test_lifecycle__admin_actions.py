@@ -29,7 +29,8 @@ def test_a_suspended_instance_holds_messages_and_timers_until_resumed(engine, cl
     engine.execute(SuspendInstance(waiting))
     engine.execute(SuspendInstance(timed))
 
-    result = engine.execute(CorrelateMessage("requirement_decided", {"procurement_id": "UPH-1"}, {"places": 1}))
+    result = engine.execute(CorrelateMessage("requirement_decided", {"procurement_id": "UPH-1"}, {"places": 1},
+                                             ttl_seconds=90 * 86400))
     clock.advance(days=31)
     assert engine.execute(Sweep()).timers_fired == 0
     assert result.status == "buffered"
