@@ -40,8 +40,7 @@ def test_a_suspended_instance_holds_messages_and_timers_until_resumed(engine, cl
     assert [t.element_id for t in _view(engine, waiting)["open_tasks"]] == ["plan"]
     assert _view(engine, waiting)["instance"].status == "running"
     assert engine.queries.message(result.message_id).status == "delivered"
-    engine.execute(ResumeInstance(timed))
-    assert engine.execute(Sweep()).timers_fired == 1  # the due timer fires on the next sweep
+    engine.execute(ResumeInstance(timed))  # the timer that fell due meanwhile fires on resume
     assert [t.element_id for t in _view(engine, timed)["open_tasks"]] == ["report"]
 
 
