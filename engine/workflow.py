@@ -169,15 +169,24 @@ def new_workflow(process: CompiledProcess, data: dict | None = None) -> BpmnWork
     return workflow
 
 
+def _settle(workflow: BpmnWorkflow) -> None:
+    """Run engine steps until only user tasks and waits are left. SpiffWorkflow refreshes
+    timers at the end of its steps, so a timer already due there would wait for the next
+    command; running again makes it fire now."""
+    workflow.do_engine_steps()
+    while any(not task.task_spec.manual for task in workflow.get_tasks(state=TaskState.READY)):
+        workflow.do_engine_steps()
+
+
 def run_steps(workflow: BpmnWorkflow, now: datetime) -> None:
     with engine_time(now):
-        workflow.do_engine_steps()
+        _settle(workflow)
 
 
 def fire_due_timers(workflow: BpmnWorkflow, now: datetime) -> None:
     with engine_time(now):
         workflow.refresh_timers()
-        workflow.do_engine_steps()
+        _settle(workflow)
 
 
 def complete_user_task(workflow: BpmnWorkflow, task_id: str, data: dict, now: datetime) -> None:
@@ -187,7 +196,7 @@ def complete_user_task(workflow: BpmnWorkflow, task_id: str, data: dict, now: da
     task.data.update(data)
     with engine_time(now):
         task.run()
-        workflow.do_engine_steps()
+        _settle(workflow)
 
 
 def deliver_message(workflow: BpmnWorkflow, task_id: str, payload: Any, now: datetime,
@@ -212,7 +221,7 @@ def deliver_message(workflow: BpmnWorkflow, task_id: str, payload: Any, now: dat
             definition.update_internal_data(task, BpmnEvent(definition, payload))
             EventDefinition.catch(definition, task)
         task.task_spec._update(task)
-        workflow.do_engine_steps()
+        _settle(workflow)
 
 
 def start_by_message(process: CompiledProcess, use: MessageUse, payload: Any, now: datetime) -> BpmnWorkflow:

@@ -109,3 +109,10 @@ def test_a_timer_date_without_a_zone_is_the_citys_wall_time(engine):
         "contract_start_date": "2026-01-15T09:00", "buyer_organisation": "Higab", "supplier_organisation": "B"}))
     assert _view(engine, summer.id)["waiting_for"][0]["due_at"] == datetime(2026, 7, 1, 7, 0)  # CEST
     assert _view(engine, winter.id)["waiting_for"][0]["due_at"] == datetime(2026, 1, 15, 8, 0)  # CET
+
+
+def test_a_timer_date_already_past_fires_at_once(engine):
+    deploy(engine, "contract_followup.bpmn")
+    started = engine.execute(StartInstance("contract_followup", {
+        "contract_start_date": "2025-12-01", "buyer_organisation": "Higab", "supplier_organisation": "B"}))
+    assert [t.element_id for t in _view(engine, started.id)["open_tasks"]] == ["follow_up"]
