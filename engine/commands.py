@@ -108,3 +108,13 @@ class RetryInstance:
     """Run the engine steps of an instance in `error` again from its last saved state."""
 
     instance_id: str
+
+
+@dataclass(frozen=True)
+class RecordAccess:
+    """Log a read of a participant case (who, which case, what)."""
+
+    username: str
+    organisation: str
+    instance_id: str
+    what: str

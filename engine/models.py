@@ -175,3 +175,38 @@ class InstanceFacts(Base):
     process_key: Mapped[str] = mapped_column(String(200))
     facts: Mapped[str] = mapped_column(Text)  # JSON object
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str | None] = mapped_column(String(100))  # e.g. buyer, district, supplier
+
+
+class User(Base):
+    """A person or system account of one organisation, with roles in it."""
+
+    __tablename__ = "users"
+    __table_args__ = (Index("ix_users_token", "token_hash", unique=True),)
+
+    username: Mapped[str] = mapped_column(String(200), primary_key=True)
+    organisation: Mapped[str] = mapped_column(ForeignKey("organisations.name"))
+    roles: Mapped[str] = mapped_column(String(400))  # space-separated
+    password_hash: Mapped[str | None] = mapped_column(String(400))
+    token_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of a random 256-bit token
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AccessLog(Base):
+    """Every read of a participant case: who, when, which case."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_instance", "instance_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    username: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200))
+    instance_id: Mapped[str] = mapped_column(String(36))
+    what: Mapped[str] = mapped_column(String(200))

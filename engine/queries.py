@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forms import FormRegistry, option_providers, with_options
 
-from .models import Delivery, Instance, Message, ProcessDefinition, TaskRow, Wait
+from .errors import NotFound
+from .models import Delivery, Instance, InstanceFacts, Message, ProcessDefinition, TaskRow, Wait
 from .reports import FollowUpFigures, follow_up_figures
 from .repository import Repository, fetch
 from .workflow import current_data, deserialize, task_data
@@ -88,8 +89,12 @@ class Queries:
             return fetch(session, TaskRow, task_id, "task")
 
     def instances(self, process: str | None = None, status: str | None = None, page: int = 1,
-                  per_page: int = 50) -> Page:
+                  per_page: int = 50, organisation: str | None = None) -> Page:
+        """Instances, oldest first; with `organisation`, only those it has (had) a task in."""
         query = select(Instance)
+        if organisation is not None:
+            query = query.where(Instance.id.in_(select(TaskRow.instance_id).where(
+                TaskRow.organisation == organisation)))
         if process:
             query = query.where(Instance.process_key == process)
         if status:
@@ -124,6 +129,32 @@ class Queries:
         links |= {(other, "received", name) for other, name in received}
         return [{"instance_id": other, "direction": direction, "message": name}
                 for other, direction, name in sorted(links)]
+
+    def organisations_in(self, instance_id: str) -> set[str]:
+        """The organisations that have (had) a task in the instance: those working with the case."""
+        with self._session_factory() as session:
+            return set(session.scalars(select(TaskRow.organisation).distinct().where(
+                TaskRow.instance_id == instance_id, TaskRow.organisation.is_not(None))))
+
+    def chain(self, procurement_id: str) -> dict:
+        """The procurement and its supplier and participant instances, each with its phase."""
+        with self._session_factory() as session:
+            members: dict[str, list] = {"procurement": [], "supplier": [], "target_group": []}
+            for row in session.scalars(select(InstanceFacts)):
+                if json.loads(row.facts).get("procurement_id") == procurement_id and row.process_key in members:
+                    members[row.process_key].append(row.instance_id)
+            if not members["procurement"]:
+                raise NotFound(f"no procurement {procurement_id}")
+            return {key: [self._member(session, i) for i in sorted(ids)] for key, ids in members.items()}
+
+    def _member(self, session: Session, instance_id: str) -> dict:
+        instance = fetch(session, Instance, instance_id, "instance")
+        open_tasks = list(session.scalars(select(TaskRow.name).where(
+            TaskRow.instance_id == instance_id, TaskRow.state == "open").order_by(TaskRow.created_at)))
+        waits = list(session.scalars(select(Wait.element_id).where(Wait.instance_id == instance_id)))
+        phase = ", ".join(filter(None, open_tasks)) or (f"väntar: {', '.join(sorted(set(waits)))}" if waits else None)
+        return {"id": instance.id, "process": instance.process_key, "business_key": instance.business_key,
+                "status": instance.status, "phase": phase}
 
     def messages(self, status: str | None = None, name: str | None = None, page: int = 1,
                  per_page: int = 50) -> Page:

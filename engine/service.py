@@ -24,6 +24,7 @@ from .commands import (
     CorrelateMessage,
     Deploy,
     FireTimer,
+    RecordAccess,
     ReleaseTask,
     ResumeInstance,
     RetryInstance,
@@ -37,7 +38,7 @@ from .config import EngineConfig
 from .db import make_session_factory, make_sql_engine
 from .deployment import ProcessCache, deploy, parse_all
 from .errors import ConcurrentUpdate, EngineError, Forbidden, InvalidInput, InvalidState, NotFound, StepFailed
-from .models import Instance, Message
+from .models import AccessLog, Instance, Message
 from .projection import project
 from .queries import Queries, filled_form
 from .repository import ACTIVE_STATUSES
@@ -77,6 +78,7 @@ class Engine:
             ResumeInstance: lambda cmd, follow: lifecycle.resume(self, cmd, follow),
             TerminateInstance: lambda cmd, follow: lifecycle.terminate(self, cmd, follow),
             RetryInstance: lambda cmd, follow: lifecycle.retry(self, cmd, follow),
+            RecordAccess: self._record_access,
         }
 
     # --- plumbing ----------------------------------------------------------------------
@@ -278,6 +280,12 @@ class Engine:
                 row = uow.repo.task(cmd.task_id)
                 raise InvalidState(f"task {cmd.task_id} is {row.state}"
                                    + (f", claimed by {row.claimed_by}" if row.claimed_by else ""))
+            uow.commit()
+
+    def _record_access(self, cmd: RecordAccess, follow: FollowUps) -> None:
+        with self.uow() as uow:
+            uow.repo.add(AccessLog(at=utc_naive(self.now()), username=cmd.username, organisation=cmd.organisation,
+                                   instance_id=cmd.instance_id, what=cmd.what))
             uow.commit()
 
     def _release_task(self, cmd: ReleaseTask, follow: FollowUps) -> None:

@@ -2,8 +2,16 @@
 import pytest
 
 from engine.commands import (
-    Actor, CompleteTask, CorrelateMessage, Deploy, ResumeInstance, RetryInstance, StartInstance, SuspendInstance,
-    Sweep, TerminateInstance,
+    Actor,
+    CompleteTask,
+    CorrelateMessage,
+    Deploy,
+    ResumeInstance,
+    RetryInstance,
+    StartInstance,
+    SuspendInstance,
+    Sweep,
+    TerminateInstance,
 )
 from engine.errors import InvalidState, StepFailed
 

@@ -1,0 +1,59 @@
+"""The Flask service: `create_app(config)` builds one Engine and the REST API around it.
+
+Routes parse input (marshmallow), call `engine.execute(command)` or a read query and dump
+the result; they never commit and never touch SpiffWorkflow."""
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from engine.config import EngineConfig
+from engine.errors import EngineError
+from engine.service import Engine
+
+from . import problems
+from .auth import Unauthenticated, authenticate
+from .routes_instances import blp as instances_blp
+from .routes_messages import blp as messages_blp
+from .routes_processes import blp as processes_blp
+from .routes_tasks import blp as tasks_blp
+
+OPEN_PATHS = ("/api/v1/health", "/api/openapi.json", "/api/docs")
+
+
+class KedjaApi(Api):
+    def handle_http_exception(self, error: HTTPException):
+        return problems.from_http(error)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """`config` may hold KEDJA_ENGINE (a built Engine, for tests) or KEDJA_ENGINE_CONFIG."""
+    config = dict(config or {})
+    engine = config.pop("KEDJA_ENGINE", None) or Engine(config.pop("KEDJA_ENGINE_CONFIG", None)
+                                                        or EngineConfig.from_env())
+    app = Flask("kedja")
+    app.config.update(
+        API_TITLE="Kedja", API_VERSION="v1", OPENAPI_VERSION="3.0.3", OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={"components": {"securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]},
+        # A deployment is the largest body: the diagram limit plus room for the JSON around it.
+        MAX_CONTENT_LENGTH=engine.config.max_bpmn_bytes + 64 * 1024,
+    )
+    app.config.update(config)
+    app.extensions["kedja"] = engine
+    api = KedjaApi(app)
+    for blueprint in (processes_blp, instances_blp, tasks_blp, messages_blp):
+        api.register_blueprint(blueprint)
+
+    @app.before_request
+    def _authenticate():
+        if request.path.startswith("/api/") and not request.path.startswith(OPEN_PATHS):
+            authenticate()
+
+    app.register_error_handler(Unauthenticated, lambda err: problems.problem(401, str(err)))
+    app.register_error_handler(EngineError, problems.from_engine)
+    app.register_error_handler(HTTPException, problems.from_http)
+    app.register_error_handler(Exception, problems.unexpected)
+    return app

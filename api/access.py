@@ -1,0 +1,49 @@
+"""What a caller may see. An organisation sees the instances it has (had) a task in, and the
+tasks of its own lanes; administrators see every instance but no participant's task data.
+A thing the caller may not see answers 404, so that its existence does not leak. Every read
+of a participant case is logged."""
+from __future__ import annotations
+
+from engine.commands import RecordAccess
+from engine.errors import NotFound
+
+from .auth import account, engine
+
+PARTICIPANT_PROCESS = "target_group"
+# Which processes a role may start (administrators: all).
+STARTERS = {"caseworker": {"procurement", "target_group"}, "supplier": {"supplier"}}
+
+
+def _log_if_participant(process_key: str, instance_id: str, what: str) -> None:
+    if process_key == PARTICIPANT_PROCESS:
+        who = account()
+        engine().execute(RecordAccess(who.username, who.organisation, instance_id, what))
+
+
+def may_see_instance(instance_id: str) -> bool:
+    who = account()
+    return who.has("admin") or who.organisation in engine().queries.organisations_in(instance_id)
+
+
+def instance_view(instance_id: str) -> dict:
+    view = engine().queries.instance(instance_id)
+    if not may_see_instance(instance_id):
+        raise NotFound(f"no instance {instance_id}")
+    _log_if_participant(view["instance"].process_key, instance_id, "instance")
+    return view
+
+
+def task_row(task_id: str, with_data: bool = False):
+    task = engine().queries.task(task_id)
+    who = account()
+    own = task.organisation == who.organisation
+    if not own and not (who.has("admin") and task.process_key != PARTICIPANT_PROCESS):
+        raise NotFound(f"no task {task_id}")
+    if with_data:
+        _log_if_participant(task.process_key, task.instance_id, f"task {task.element_id}")
+    return task
+
+
+def may_start(process: str) -> bool:
+    who = account()
+    return who.has("admin") or any(process in STARTERS.get(role, ()) for role in who.roles)

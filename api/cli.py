@@ -1,0 +1,139 @@
+"""The `kedja` command: the engine's commands plus the service's (serve, demo, user, org)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from waitress import serve as waitress_serve
+
+from engine import migrate
+from engine.accounts import ROLES, add_organisation, add_user
+from engine.cli import PROCESSES_DIR, _read, main
+from engine.commands import Deploy
+from engine.config import EngineConfig
+from engine.errors import EngineError
+from engine.scheduler import start_background
+from engine.service import Engine
+
+from . import create_app
+
+# The organisations of MODEL.md (and two suppliers), with the roles their demo users get.
+DEMO_ORGANISATIONS = {
+    "Upphandlingsbolaget": ("support_function", ["caseworker", "process_owner", "admin"]),
+    "Higab": ("buyer", ["caseworker"]), "Trafikkontoret": ("buyer", ["caseworker"]),
+    "Park- och naturförvaltningen": ("buyer", ["caseworker"]), "Framtiden AB": ("buyer", ["caseworker"]),
+    "Lokalförvaltningen": ("buyer", ["caseworker"]), "Älvstranden Utveckling AB": ("buyer", ["caseworker"]),
+    "Arbetsförmedlingen": ("employment_service", ["caseworker"]),
+    "Försäkringskassan": ("social_insurance", ["caseworker"]),
+    "Vuxenutbildningsförvaltningen": ("adult_education", ["caseworker"]),
+    "Angered": ("district", ["caseworker"]), "Västra Hisingen": ("district", ["caseworker"]),
+    "Samordningsförbundet Göteborg Nordost": ("coordination_association", ["caseworker"]),
+    "Bygg AB": ("supplier", ["supplier"]), "Städ AB": ("supplier", ["supplier"]),
+}
+DEMO_PASSWORD = "kedja-demo"
+
+
+def _engine() -> Engine:
+    engine = Engine(EngineConfig.from_env())
+    migrate.upgrade(engine.sql_engine)
+    return engine
+
+
+def _username(organisation: str, role: str) -> str:
+    base = "".join(ch for ch in organisation.lower().replace("å", "a").replace("ä", "a").replace("ö", "o")
+                   if ch.isalnum())
+    return f"{base}-{role.replace('_', '')}"
+
+
+@main.group()
+def org() -> None:
+    """Organisations."""
+
+
+@org.command("add")
+@click.argument("name")
+@click.option("--kind", default=None)
+def org_add(name: str, kind: str | None) -> None:
+    engine = _engine()
+    with engine.uow() as uow:
+        add_organisation(uow, name, kind)
+        uow.commit()
+    click.echo(f"organisation {name}")
+
+
+@main.group()
+def user() -> None:
+    """Users and their API tokens."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--org", "organisation", required=True)
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES))
+@click.option("--password", default=None, help="For the web login (stored with Argon2id).")
+def user_add(name: str, organisation: str, roles: tuple[str, ...], password: str | None) -> None:
+    """Create a user and print its API token (shown once: only its hash is stored)."""
+    engine = _engine()
+    try:
+        with engine.uow() as uow:
+            token = add_user(uow, name, organisation, list(roles), engine.now(), password)
+            uow.commit()
+    except EngineError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(token)
+
+
+@main.command()
+@click.option("--tokens-file", default="var/demo-tokens.txt", show_default=True)
+def demo(tokens_file: str) -> None:
+    """Add MODEL.md's organisations and one user per role and organisation (password kedja-demo);
+    new users' tokens are printed and saved to the tokens file."""
+    engine = _engine()
+    created = []
+    with engine.uow() as uow:
+        for name, (kind, _roles) in DEMO_ORGANISATIONS.items():
+            add_organisation(uow, name, kind)
+        uow.repo.flush()
+        for name, (_kind, roles) in DEMO_ORGANISATIONS.items():
+            for role in roles:
+                username = _username(name, role)
+                try:
+                    token = add_user(uow, username, name, [role], engine.now(), DEMO_PASSWORD)
+                except EngineError:
+                    continue  # exists already
+                created.append((username, name, role, token))
+        uow.commit()
+    if created:
+        Path(tokens_file).parent.mkdir(parents=True, exist_ok=True)
+        with open(tokens_file, "a", encoding="utf-8") as handle:
+            os.chmod(tokens_file, 0o600)
+            for row in created:
+                handle.write("\t".join(row) + "\n")
+    click.echo(f"{len(DEMO_ORGANISATIONS)} organisations; {len(created)} new demo users "
+               f"(password '{DEMO_PASSWORD}'); API tokens in {tokens_file}")
+    for username, name, role, token in created:
+        click.echo(f"  {username:45} {name:38} {role:14} {token}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Run the service (waitress): migrations applied, processes/ deployed, background sweep on."""
+    engine = _engine()
+    paths = sorted(PROCESSES_DIR.glob("*.bpmn"))
+    if paths:
+        for version in engine.execute(Deploy(_read(paths))):
+            click.echo(f"{version.key} version {version.version}")
+    start_background(engine)
+    app = create_app({"KEDJA_ENGINE": engine})
+    click.echo(f"Kedja on http://{host}:{port}/api/v1 ({engine.config.database_url}); "
+               f"OpenAPI at /api/openapi.json", err=True)
+    waitress_serve(app, host=host, port=port, threads=threads)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Process instances, administrators' actions on them, and the chain of a procurement."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from engine.commands import ResumeInstance, RetryInstance, StartInstance, SuspendInstance, TerminateInstance
+from engine.errors import Forbidden, NotFound
+
+from . import access, schemas
+from .auth import account, engine, require
+from .paging import paged
+
+blp = Blueprint("instances", __name__, url_prefix="/api/v1", description="Process instances")
+ACTIONS = {"suspend": SuspendInstance, "resume": ResumeInstance, "terminate": TerminateInstance,
+           "retry": RetryInstance}
+
+
+def _detail(view: dict) -> dict:
+    detail = schemas.Instance().dump(view["instance"])
+    detail.update({key: view[key] for key in ("open_tasks", "waiting_for", "linked", "history")})
+    return detail
+
+
+@blp.route("/instances")
+class Instances(MethodView):
+    @blp.arguments(schemas.InstanceArgs, location="query")
+    @blp.response(200, schemas.InstancePage)
+    def get(self, args):
+        """Instances the caller may see (administrators: all), oldest first."""
+        who = account()
+        return paged(engine().queries.instances(
+            process=args.get("process"), status=args.get("status"), page=args["page"], per_page=args["per_page"],
+            organisation=None if who.has("admin") else who.organisation))
+
+    @blp.arguments(schemas.StartArgs)
+    @blp.response(201, schemas.InstanceDetail)
+    def post(self, args):
+        """Start an instance of the latest version of a process."""
+        if not access.may_start(args["process"]):
+            raise Forbidden(f"your roles may not start '{args['process']}'")
+        started = engine().execute(StartInstance(args["process"], args["data"], args.get("business_key")))
+        return _detail(engine().queries.instance(started.id))
+
+
+@blp.route("/instances/<instance_id>")
+class InstanceView(MethodView):
+    @blp.response(200, schemas.InstanceDetail)
+    def get(self, instance_id):
+        """Status, open tasks, what it waits for, linked instances, history."""
+        return _detail(access.instance_view(instance_id))
+
+
+@blp.route("/instances/<instance_id>/<any(suspend, resume, terminate, retry):action>")
+class InstanceAction(MethodView):
+    @require("admin")
+    @blp.response(200, schemas.InstanceDetail)
+    def post(self, instance_id, action):
+        """Administrators: suspend, resume, terminate or retry."""
+        engine().execute(ACTIONS[action](instance_id))
+        return _detail(engine().queries.instance(instance_id))
+
+
+@blp.route("/chains/<procurement_id>")
+class ChainView(MethodView):
+    @blp.response(200, schemas.Chain)
+    def get(self, procurement_id):
+        """The procurement, its suppliers and its participants (those the caller may see)."""
+        chain = engine().queries.chain(procurement_id)
+        visible = [m for m in chain["target_group"] if access.may_see_instance(m["id"])]
+        [procurement] = chain["procurement"][:1]
+        if not access.may_see_instance(procurement["id"]) and not visible:
+            raise NotFound(f"no procurement {procurement_id}")
+        return {"procurement": procurement,
+                "suppliers": [m for m in chain["supplier"] if account().has("admin", "caseworker")
+                              or access.may_see_instance(m["id"])],
+                "participants": visible, "participants_not_shown": len(chain["target_group"]) - len(visible)}

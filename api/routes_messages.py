@@ -1,0 +1,73 @@
+"""Messages from other systems, the message log, and the follow-up report."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from engine.commands import CorrelateMessage
+
+from . import schemas
+from .auth import engine, require
+from .paging import paged
+
+blp = Blueprint("messages", __name__, url_prefix="/api/v1", description="Messages and reports")
+
+
+@blp.route("/messages")
+class Messages(MethodView):
+    @require("admin")
+    @blp.arguments(schemas.MessageIn)
+    @blp.response(200, schemas.Routed)
+    @blp.alt_response(202, schema=schemas.Routed, description="buffered: no receiver waits yet")
+    def post(self, args):
+        """Send a message: 200 delivered or started, 202 buffered, 404 no receiver (ttl_seconds=0)."""
+        result = engine().execute(CorrelateMessage(args["name"], args["correlation"], args.get("payload"),
+                                                   args.get("message_id"), args.get("ttl_seconds")))
+        return result, 202 if result.status in ("buffered", "pending") else 200
+
+    @require("admin")
+    @blp.arguments(schemas.MessageArgs, location="query")
+    @blp.response(200, schemas.MessagePage)
+    def get(self, args):
+        """The message log."""
+        page = engine().queries.messages(args.get("status"), args.get("name"), args["page"], args["per_page"])
+        for message in page.items:
+            message.correlation = json.loads(message.correlation_key)
+        return paged(page)
+
+
+@blp.route("/reports/follow-up")
+class FollowUp(MethodView):
+    @blp.response(200, content_type="application/json")
+    def get(self):
+        """The key figures; CSV with Accept: text/csv."""
+        figures = engine().queries.follow_up(engine().config.socio_economic_values).as_dict()
+        if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
+            return Response(_csv(figures), mimetype="text/csv")
+        return figures
+
+
+def _csv(figures: dict) -> str:
+    """One row per figure: the figure's name, its key (if any) and its value."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["figure", "key", "value"])
+
+    def rows(name, value, key=""):
+        if isinstance(value, dict):
+            for inner, inner_value in value.items():
+                rows(name, inner_value, f"{key}/{inner}" if key else str(inner))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                rows(name, item, f"{key}[{index}]")
+        else:
+            writer.writerow([name, key, value])
+
+    for name, value in figures.items():
+        rows(name, value)
+    return out.getvalue()

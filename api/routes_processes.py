@@ -1,0 +1,64 @@
+"""Health, deployed process definitions and deployment."""
+from __future__ import annotations
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import text
+
+from engine.commands import Deploy
+from engine.errors import InvalidInput, NotFound
+
+from . import schemas
+from .auth import engine, require
+from .problems import problem
+
+blp = Blueprint("processes", __name__, url_prefix="/api/v1", description="Health and process definitions")
+XML_TYPES = ("application/xml", "text/xml", "application/bpmn+xml")
+
+
+@blp.route("/health")
+class Health(MethodView):
+    @blp.response(200, schemas.Health)
+    def get(self):
+        with engine().sql_engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok", "database": engine().sql_engine.dialect.name}
+
+
+@blp.route("/processes")
+class Processes(MethodView):
+    @blp.response(200, schemas.Definition(many=True))
+    def get(self):
+        """Deployed definitions: every version of every process."""
+        return engine().queries.definitions()
+
+    @require("process_owner")
+    @blp.response(201, schemas.Deployed(many=True))
+    @blp.doc(requestBody={"content": {"application/xml": {"schema": {"type": "string"}}}, "required": True})
+    def post(self):
+        """Deploy a BPMN file (the XML is the body). 201 with the versions, 422 with the problems."""
+        if request.mimetype not in XML_TYPES:
+            return _unsupported()
+        body = request.get_data()
+        if not body:
+            raise InvalidInput("the body must be the BPMN XML")
+        return engine().execute(Deploy((("upload.bpmn", body),)))
+
+
+def _unsupported():
+    return problem(415, f"send the diagram as one of {', '.join(XML_TYPES)}")
+
+
+@blp.route("/processes/<key>/bpmn")
+class ProcessXml(MethodView):
+    @blp.arguments(schemas.BpmnArgs, location="query")
+    @blp.response(200, content_type="application/xml")
+    def get(self, args, key):
+        """The XML of a version (?version=N; default the latest)."""
+        versions = [d for d in engine().queries.definitions() if d.key == key]
+        if "version" in args:
+            versions = [d for d in versions if d.version == args["version"]]
+        if not versions:
+            raise NotFound(f"no process '{key}'" + (f" version {args['version']}" if "version" in args else ""))
+        return Response(versions[-1].bpmn_xml, mimetype="application/xml")

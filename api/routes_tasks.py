@@ -1,0 +1,73 @@
+"""The task inbox: list, read (with form and data), claim, release, complete."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from engine.commands import Actor, ClaimTask, CompleteTask, ReleaseTask
+
+from . import access, schemas
+from .auth import account, engine, require
+from .paging import paged
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="User tasks")
+WORKERS = ("caseworker", "supplier", "admin")
+
+
+def _actor() -> Actor:
+    who = account()
+    return Actor(who.username, who.organisation)
+
+
+@blp.route("")
+class Tasks(MethodView):
+    @require(*WORKERS)
+    @blp.arguments(schemas.TaskArgs, location="query")
+    @blp.response(200, schemas.TaskPage)
+    def get(self, args):
+        """My tasks (claimed by or done by me) or my organisation's, oldest first."""
+        who = account()
+        return paged(engine().queries.inbox(who.organisation, who.username, scope=args["scope"],
+                                            state=args["state"], process=args.get("process"),
+                                            page=args["page"], per_page=args["per_page"]))
+
+
+@blp.route("/<task_id>")
+class Task(MethodView):
+    @blp.response(200, schemas.TaskDetail)
+    def get(self, task_id):
+        """The task, its form (choices filled in now) and the data it sees."""
+        task = access.task_row(task_id, with_data=True)
+        view = schemas.Task().dump(task)
+        view["form"] = engine().queries.task_form(task_id)
+        view["data"] = engine().queries.task_data(task_id) if task.state == "open" else {}
+        return view
+
+
+@blp.route("/<task_id>/claim")
+class Claim(MethodView):
+    @blp.response(200, schemas.Task)
+    def post(self, task_id):
+        access.task_row(task_id)
+        engine().execute(ClaimTask(task_id, _actor()))
+        return engine().queries.task(task_id)
+
+
+@blp.route("/<task_id>/release")
+class Release(MethodView):
+    @blp.response(200, schemas.Task)
+    def post(self, task_id):
+        access.task_row(task_id)
+        engine().execute(ReleaseTask(task_id, _actor()))
+        return engine().queries.task(task_id)
+
+
+@blp.route("/<task_id>/complete")
+class Complete(MethodView):
+    @blp.arguments(schemas.CompleteArgs)
+    @blp.response(200, schemas.Task)
+    def post(self, args, task_id):
+        """Complete with form data: 422 with field errors, 409 if done or changed meanwhile."""
+        access.task_row(task_id)
+        engine().execute(CompleteTask(task_id, args["data"], _actor()))
+        return engine().queries.task(task_id)

@@ -1,0 +1,179 @@
+"""Request and response schemas (marshmallow); they also write the OpenAPI document."""
+from __future__ import annotations
+
+from datetime import timezone
+
+from marshmallow import Schema, fields, validate
+
+
+class UtcDateTime(fields.DateTime):
+    """Times are stored as naive UTC; the API says so (ISO 8601 with +00:00)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class Health(Schema):
+    status = fields.String()
+    database = fields.String()
+
+
+class Definition(Schema):
+    key = fields.String()
+    version = fields.Integer()
+    name = fields.String(allow_none=True)
+    deployed_at = UtcDateTime()
+
+
+class Deployed(Schema):
+    key = fields.String()
+    version = fields.Integer()
+    name = fields.String(allow_none=True)
+    created = fields.Boolean()
+
+
+class BpmnArgs(Schema):
+    version = fields.Integer(validate=validate.Range(min=1))
+
+
+class StartArgs(Schema):
+    process = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+    business_key = fields.String(validate=validate.Length(max=200), allow_none=True)
+
+
+class InstanceArgs(PageArgs):
+    process = fields.String()
+    status = fields.String(validate=validate.OneOf(
+        ("running", "waiting", "completed", "error", "suspended", "terminated")))
+
+
+class Task(Schema):
+    id = fields.String()
+    instance_id = fields.String()
+    process = fields.String(attribute="process_key")
+    element_id = fields.String()
+    name = fields.String(allow_none=True)
+    lane = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    organisation = fields.String(allow_none=True)
+    form_key = fields.String(allow_none=True)
+    state = fields.String()
+    created_at = UtcDateTime()
+    due_at = UtcDateTime(allow_none=True)
+    claimed_by = fields.String(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    completed_at = UtcDateTime(allow_none=True)
+
+
+class TaskDetail(Task):
+    form = fields.Dict(allow_none=True)
+    data = fields.Dict()
+
+
+class TaskArgs(PageArgs):
+    scope = fields.String(load_default="organisation", validate=validate.OneOf(("mine", "organisation")))
+    state = fields.String(load_default="open", validate=validate.OneOf(("open", "completed", "cancelled")))
+    process = fields.String()
+
+
+class CompleteArgs(Schema):
+    data = fields.Dict(keys=fields.String(), required=True)
+
+
+class Wait(Schema):
+    kind = fields.String()
+    element_id = fields.String()
+    message = fields.String()
+    correlation = fields.Dict()
+    due_at = UtcDateTime()
+    since = UtcDateTime()
+
+
+class Link(Schema):
+    instance_id = fields.String()
+    direction = fields.String()
+    message = fields.String()
+
+
+class Instance(Schema):
+    id = fields.String()
+    process = fields.String(attribute="process_key")
+    business_key = fields.String(allow_none=True)
+    status = fields.String()
+    created_at = UtcDateTime()
+    last_progress_at = UtcDateTime()
+    completed_at = UtcDateTime(allow_none=True)
+    error_message = fields.String(allow_none=True)
+    error_element = fields.String(allow_none=True)
+
+
+class InstanceDetail(Instance):
+    open_tasks = fields.List(fields.Nested(Task))
+    waiting_for = fields.List(fields.Nested(Wait))
+    linked = fields.List(fields.Nested(Link))
+    history = fields.List(fields.Nested(Task))
+
+
+class MessageIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    correlation = fields.Dict(keys=fields.String(), required=True)
+    payload = fields.Raw(allow_none=True)
+    message_id = fields.String(validate=validate.Length(min=1, max=200))
+    ttl_seconds = fields.Integer(validate=validate.Range(min=0, max=10 * 365 * 86400))
+
+
+class Routed(Schema):
+    message_id = fields.String()
+    status = fields.String()
+    instance_ids = fields.List(fields.String())
+    duplicate = fields.Boolean()
+
+
+class Message(Schema):
+    id = fields.String()
+    name = fields.String()
+    correlation = fields.Dict()
+    status = fields.String()
+    source_instance_id = fields.String(allow_none=True)
+    created_at = UtcDateTime()
+    expires_at = UtcDateTime()
+    routed_at = UtcDateTime(allow_none=True)
+    last_error = fields.String(allow_none=True)
+
+
+class MessageArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(("pending", "buffered", "delivered", "started", "expired")))
+    name = fields.String()
+
+
+class ChainMember(Schema):
+    id = fields.String()
+    process = fields.String()
+    business_key = fields.String(allow_none=True)
+    status = fields.String()
+    phase = fields.String(allow_none=True)
+
+
+class Chain(Schema):
+    procurement = fields.Nested(ChainMember)
+    suppliers = fields.List(fields.Nested(ChainMember))
+    participants = fields.List(fields.Nested(ChainMember))
+    participants_not_shown = fields.Integer()
+
+
+def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    return type(name, (Schema,), {"items": fields.List(fields.Nested(item)), "total": fields.Integer(),
+                                  "page": fields.Integer(), "per_page": fields.Integer()})
+
+
+TaskPage = page_schema(Task, "TaskPage")
+InstancePage = page_schema(Instance, "InstancePage")
+MessagePage = page_schema(Message, "MessagePage")

@@ -1,0 +1,76 @@
+"""Accounts: organisations, users with roles, API tokens (stored as SHA-256) and passwords
+(stored with Argon2id, a memory-hard hash)."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+
+from .clock import utc_naive
+from .errors import InvalidInput, NotFound
+from .models import Organisation, User
+from .uow import UnitOfWork
+
+ROLES = ("caseworker", "process_owner", "admin", "supplier")
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    organisation: str
+    roles: frozenset[str]
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _account(user: User) -> Account:
+    return Account(user.username, user.organisation, frozenset(user.roles.split()))
+
+
+def add_organisation(uow: UnitOfWork, name: str, kind: str | None = None) -> None:
+    if uow.session.get(Organisation, name) is None:
+        uow.repo.add(Organisation(name=name, kind=kind))
+
+
+def add_user(uow: UnitOfWork, username: str, organisation: str, roles: list[str], now: datetime,
+             password: str | None = None) -> str:
+    """Create a user and return its API token (shown once; only its hash is kept)."""
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown or not roles:
+        raise InvalidInput(f"roles must be among {', '.join(ROLES)}; got {', '.join(roles) or 'none'}")
+    if not username or uow.session.get(User, username) is not None:
+        raise InvalidInput(f"user '{username}' exists already" if username else "a username is needed")
+    if uow.session.get(Organisation, organisation) is None:
+        raise NotFound(f"no organisation '{organisation}' (add it first)")
+    token = secrets.token_urlsafe(32)
+    uow.repo.add(User(username=username, organisation=organisation, roles=" ".join(sorted(set(roles))),
+                      password_hash=_hasher.hash(password) if password else None, token_hash=token_hash(token),
+                      created_at=utc_naive(now)))
+    return token
+
+
+def by_token(session, token: str) -> Account | None:
+    user = session.query(User).filter_by(token_hash=token_hash(token)).one_or_none()
+    return _account(user) if user else None
+
+
+def by_password(session, username: str, password: str) -> Account | None:
+    user = session.get(User, username)
+    if user is None or not user.password_hash:
+        _hasher.hash(password)  # the same work either way, so timing does not tell who exists
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except VerificationError:
+        return None
+    return _account(user)
