@@ -214,10 +214,12 @@ def _print_figures(figures: dict) -> None:
 def simulate(procurements: int, participants: int, seed: int, database_url: str | None, as_json: bool) -> None:
     """Run a city-year through the engine and print the follow-up figures. Same seed, same figures."""
     with tempfile.TemporaryDirectory() as tmp:
-        config = EngineConfig.from_env(database_url=database_url or f"sqlite:///{tmp}/simulation.db")
+        # The run's own settings, so that the environment cannot change what a seed gives.
+        config = EngineConfig(database_url=database_url or f"sqlite:///{tmp}/simulation.db")
         engine = Engine(config, FrozenClock(START))
         migrate.upgrade(engine.sql_engine)
-        simulation = Simulation(engine, make_plan(procurements, participants, seed), seed, PROCESSES_DIR)
+        plan = make_plan(procurements, participants, seed, config.screening_min_months, config.screening_min_workers)
+        simulation = Simulation(engine, plan, seed, PROCESSES_DIR)
         started = time.perf_counter()
         with click.progressbar(length=WEEKS, label="Simulerar vecka för vecka", file=sys.stderr) as bar:
             simulation.run(bar.update)

@@ -31,8 +31,9 @@ class EngineConfig:
     timezone: str = "Europe/Stockholm"
     # Untrusted uploads: larger files are refused before parsing.
     max_bpmn_bytes: int = 5 * 1024 * 1024
-    # A message nobody waits for is kept this long, then shown as expired.
-    default_message_ttl_seconds: int = 30 * 24 * 3600
+    # A message nobody waits for is kept this long, then shown as expired. Long, because a
+    # process may be busy with a task for weeks before it waits for that message again.
+    default_message_ttl_seconds: int = 400 * 24 * 3600
     # How long a claimed timer or outbox row is reserved for one node before another may take it.
     lease_seconds: int = 60
     # The periodic sweep: how often, and how many items per pass.

@@ -35,7 +35,7 @@ class Plan:
     participants: list[dict] = field(default_factory=list)
 
 
-def make_plan(procurements: int, participants: int, seed: int) -> Plan:
+def make_plan(procurements: int, participants: int, seed: int, min_months: int = 4, min_workers: int = 1) -> Plan:
     rng = random.Random(f"{seed}/plan")
     plan = Plan()
     for n in range(procurements):
@@ -50,7 +50,8 @@ def make_plan(procurements: int, participants: int, seed: int) -> Plan:
             "places": rng.randint(1, 3), "bidders": rng.randint(1, 3),
         })
     with_requirement = [p for p in plan.procurements
-                        if p["duration_months"] >= 4 and p["estimated_workers"] > 1 and p["requirement_kind"] != "none"]
+                        if p["duration_months"] >= min_months and p["estimated_workers"] > min_workers
+                        and p["requirement_kind"] != "none"]
     for n in range(participants):
         procurement = with_requirement[n % len(with_requirement)] if with_requirement else None
         plan.participants.append({
@@ -167,7 +168,10 @@ class Simulation:
         return {"published_on": _day(self.now), "tender_deadline": _day(self.now, 4)}
 
     def _procurement__award(self, task, data, case):
-        winner = self.rng(case, "award").choice(sorted(b["supplier_id"] for b in data["bids"]))
+        bidders = sorted(b["supplier_id"] for b in data["bids"])
+        if not bidders:
+            return None
+        winner = self.rng(case, "award").choice(bidders)
         return {"awarded_supplier_id": winner, "contract_id": f"AVT-{case}"}
 
     def _procurement__contract(self, task, data, case):
@@ -197,7 +201,7 @@ class Simulation:
     def _supplier__first_meeting(self, task, data, case):
         return {"met_on": _day(self.now), "contact_person": "Kontaktperson"} if self._waited(task, 2) else None
 
-    def _supplier__meeting_reminder(self, task, data, case):
+    def _supplier__remind_meeting(self, task, data, case):
         return {"reminded_on": _day(self.now)}
 
     def _supplier__recruitment_need(self, task, data, case):
@@ -212,7 +216,7 @@ class Simulation:
     def _supplier__decide_candidate(self, task, data, case):
         if not self._waited(task, 1):
             return None
-        rng = self.rng(case, data["candidate"]["participant_id"], "decision")
+        rng = self.rng(case, data["candidate"]["participant_id"], "decision", task.created_at)
         if rng.random() < 0.15:
             return {"accepted": False}
         months = rng.choice((6, 9, 12))
@@ -230,12 +234,15 @@ class Simulation:
 
     def _supplier__monthly_report(self, task, data, case):
         facts = self.engine.queries.instance_data(self.instances[data["procurement_id"]])
-        months = sum(self._months_served(p) for p in facts.get("placements", []))
+        ended = {d["participant_id"]: d["date"] for d in facts.get("dropouts", [])}
+        months = sum(self._months_served(p, ended.get(p["participant_id"])) for p in facts.get("placements", []))
         active = sum(1 for p in facts.get("placements", []) if p["end_date"] >= _day(self.now))
         return {"months_delivered": round(months, 1), "active_placements": min(active, 100)}
 
-    def _months_served(self, placement: dict) -> float:
+    def _months_served(self, placement: dict, ended_on: str | None = None) -> float:
         start, end = date.fromisoformat(placement["start_date"]), date.fromisoformat(placement["end_date"])
+        if ended_on:
+            end = min(end, date.fromisoformat(ended_on))
         served = (min(end, self.now.date()) - start).days
         return max(served, 0) / 30 * placement.get("extent_percent", 100) / 100
 
@@ -278,7 +285,7 @@ class Simulation:
     def _target_group__match(self, task, data, case):
         form = self.engine.queries.task_form(task.id)
         open_vacancies = form["properties"]["vacancy_id"]["enum"]
-        own = [v for v in open_vacancies if v.startswith(data["procurement_id"] + "-")]
+        own = [v for v in open_vacancies if v.startswith(data["procurement_id"] + "/")]
         choices = own or open_vacancies
         if not choices:
             return None

@@ -84,6 +84,12 @@ class Diagram:
         self.nodes[node_id] = node
         return node
 
+    def shift(self, from_col: float, by: float, keep: tuple[str, ...] = ()) -> None:
+        """Move every node at or right of `from_col` right by `by` columns (making room)."""
+        for node in self.nodes.values():
+            if node.col >= from_col and node.id not in keep:
+                node.col += by
+
     def flow(self, source: str, target: str, name: str | None = None, condition: str | None = None,
              default: bool = False) -> None:
         self.flows.append(Flow(f"flow_{source}_{target}", source, target, name, condition, default))

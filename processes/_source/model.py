@@ -146,12 +146,21 @@ def procurement() -> Diagram:
                 '"months_delivered": months_delivered}'))
     d.node("end", "end", "Upphandling avslutad", b, 24)
 
+    # Guards: no bids ends the procurement; the winner must be one of the bidders.
+    d.shift(11, 2, keep=("register_bid",))
+    d.node("has_bids", "xor", "Anbud inkomna?", b, 11)
+    d.node("end_no_bids", "end", "Inga anbud", b, 11, row=2)
+    d.node("valid_winner", "xor", "Vinnaren bland anbudsgivarna?", b, 13, row=1)
+    d.flow("has_bids", "award", "ja", "len(bids) > 0")
+    d.flow("has_bids", "end_no_bids", "inga anbud", default=True)
+    d.flow("valid_winner", "notify_bidders", "ja", "awarded_supplier_id in [b['supplier_id'] for b in bids]")
+    d.flow("valid_winner", "award", "nej", default=True)
     for a, z in [("start", "register"), ("register", "screening"), ("screening", "is_candidate"),
                  ("needs_inventory", "requirement"), ("requirement", "has_requirement"),
                  ("send_requirement", "publish"), ("publish", "bids_gateway"),
                  ("bids_gateway", "bid_received"), ("bid_received", "register_bid"),
-                 ("register_bid", "bids_gateway"), ("bids_gateway", "tender_closes"), ("tender_closes", "award"),
-                 ("award", "notify_bidders"), ("notify_start", "send_award"), ("send_award", "notify_end"),
+                 ("register_bid", "bids_gateway"), ("bids_gateway", "tender_closes"), ("tender_closes", "has_bids"),
+                 ("award", "valid_winner"), ("notify_start", "send_award"), ("send_award", "notify_end"),
                  ("notify_bidders", "standstill"), ("standstill", "contract"), ("contract", "start_meeting"),
                  ("start_meeting", "prepare_follow_up"), ("prepare_follow_up", "follow_up"),
                  ("follow_up", "placement_reported"), ("placement_reported", "count_placement"),
@@ -172,7 +181,8 @@ def procurement() -> Diagram:
     d.flow("has_requirement", "end_no_requirement", "inget krav", default=True)
     d.flow("which_deadline", "placed_in_time", "sex månader", "not first_placement_checked")
     d.flow("which_deadline", "final_report", "uppfyllelsedatum", default=True)
-    d.flow("placed_in_time", "mark_checked", "ja", "len(placements) > 0")
+    d.flow("placed_in_time", "mark_checked", "ja",
+           "any(p['start_date'] <= first_placement_due for p in placements)")
     d.flow("placed_in_time", "request_correction", "nej", default=True)
     d.flow("remedied", "close_correction", "ja", "remedied")
     d.flow("remedied", "sanction", "nej", default=True)
@@ -208,7 +218,8 @@ def supplier() -> Diagram:
     d.node("end_reminded", "end", None, s, 7)
     user(d, "recruitment_need", "Anmäl rekryteringsbehov", p, 6, form="recruitment_need")
     d.node("number_vacancies", "script", "Numrera tjänster", p, 7, body=script(
-        "vacancies = [dict(v, vacancy_id=supplier_id + '-' + str(i + 1)) for i, v in enumerate(vacancies)]"))
+        "vacancies = [dict(v, vacancy_id=procurement_id + '/' + supplier_id + '-' + str(i + 1)) "
+        "for i, v in enumerate(vacancies)]"))
     d.node("split", "and", None, p, 8)
     # The vacancies: one waiting catch each, so the open vacancies are exactly these waits.
     d.node("fill_vacancy", "subprocess", "Tillsätt tjänst", s, 9, span=(7, 3),
@@ -271,7 +282,15 @@ def supplier() -> Diagram:
            body=message_def("closed_received", "follow_up_closed", variable="closing"))
     d.node("end_closed", "end", "Avtalet avslutat", p, 14, row=2, body=TERMINATE.format(id="end_closed"))
 
-    for a, z in [("start", "bid"), ("bid", "send_bid"), ("send_bid", "award_received"),
+    d.shift(3, 1)
+    d.node("award_wait", "event", "Besked eller tidsgräns", p, 3)
+    d.node("award_timeout", "catch", "Inget besked på sex månader", p, 4, row=2,
+           body=timer_def("award_timeout", "duration", '"P6M"'))
+    d.node("end_no_answer", "end", "Inget besked", p, 5, row=2)
+    d.flow("award_wait", "award_received")
+    d.flow("award_wait", "award_timeout")
+    d.flow("award_timeout", "end_no_answer")
+    for a, z in [("start", "bid"), ("bid", "send_bid"), ("send_bid", "award_wait"),
                  ("award_received", "awarded"), ("first_meeting", "recruitment_need"),
                  ("meeting_overdue", "remind_meeting"), ("remind_meeting", "end_reminded"),
                  ("recruitment_need", "number_vacancies"), ("number_vacancies", "split"),
@@ -309,7 +328,7 @@ def target_group() -> Diagram:
     d.lane("lane_fk", "Försäkringskassan", "social_insurance", "'Försäkringskassan'")
     d.lane("lane_coordination", "Samordningsförbund", "coordination_association", "coordination_association")
     d.lane("lane_adult_education", "Vuxenutbildning", "adult_education", "'Vuxenutbildningsförvaltningen'")
-    d.lane("lane_matching", "Matchningsansvarig", "matching_body", "requirement['matching_body']")
+    d.lane("lane_matching", "Matchningsansvarig", "matching_body", "requirement['matching_body']", rows=2)
     c, f, k, v, m = "lane_case_owner", "lane_fk", "lane_coordination", "lane_adult_education", "lane_matching"
 
     d.node("start", "start", "Deltagare", c, 0)
@@ -345,11 +364,26 @@ def target_group() -> Diagram:
     d.node("end_dropout_assessment", "end", "Avbrott i utredning", c, 4, row=1)
     d.node("end_dropout_training", "end", "Avbrott i utbildning", v, 11)
 
-    for a, z in [("start", "identify"), ("identify", "requirement_received"), ("requirement_received", "assess"),
+    d.shift(2, 1)
+    d.node("requirement_wait", "event", "Krav eller tidsgräns", c, 2)
+    d.node("requirement_timeout", "catch", "Inget krav på sex månader", c, 3, row=1,
+           body=timer_def("requirement_timeout", "duration", '"P6M"'))
+    d.node("end_not_relevant", "end", "Ej aktuell", c, 4, row=1)
+    d.shift(14, 1)
+    d.node("selection_wait", "event", "Besked eller tidsgräns", m, 14)
+    d.node("selection_timeout", "catch", "Inget besked på 60 dagar", m, 15, row=1,
+           body=timer_def("selection_timeout", "duration", '"P60D"'))
+    d.flow("requirement_wait", "requirement_received")
+    d.flow("requirement_wait", "requirement_timeout")
+    d.flow("requirement_timeout", "end_not_relevant")
+    d.flow("selection_wait", "selection_received")
+    d.flow("selection_wait", "selection_timeout")
+    d.flow("selection_timeout", "match")
+    for a, z in [("start", "identify"), ("identify", "requirement_wait"), ("requirement_received", "assess"),
                  ("assess", "continue_after_assessment"), ("work_ability", "assessed"), ("assessed", "coordinate"),
                  ("coordinate", "training"), ("training", "trained"), ("training_long", "training_review"),
                  ("training_review", "training_review_end"), ("match", "send_candidate"),
-                 ("send_candidate", "selection_received"), ("selection_received", "selected"),
+                 ("send_candidate", "selection_wait"), ("selection_received", "selected"),
                  ("placement", "end_employed"), ("placement_ended", "after_dropout"),
                  ("after_dropout", "rematch")]:
         d.flow(a, z)
