@@ -17,7 +17,7 @@ ACTIONS = {"suspend": SuspendInstance, "resume": ResumeInstance, "terminate": Te
 
 
 def _detail(view: dict) -> dict:
-    detail = schemas.Instance().dump(view["instance"])
+    detail = schemas.row_dict(view["instance"])
     detail.update({key: view[key] for key in ("open_tasks", "waiting_for", "linked", "history")})
     return detail
 
@@ -37,6 +37,8 @@ class Instances(MethodView):
     @blp.response(201, schemas.InstanceDetail)
     def post(self, args):
         """Start an instance of the latest version of a process."""
+        if not any(d.key == args["process"] for d in engine().queries.definitions()):
+            raise NotFound(f"no deployed process '{args['process']}'")
         if not access.may_start(args["process"]):
             raise Forbidden(f"your roles may not start '{args['process']}'")
         started = engine().execute(StartInstance(args["process"], args["data"], args.get("business_key")))

@@ -38,7 +38,7 @@ class Task(MethodView):
     def get(self, task_id):
         """The task, its form (choices filled in now) and the data it sees."""
         task = access.task_row(task_id, with_data=True)
-        view = schemas.Task().dump(task)
+        view = schemas.row_dict(task)
         view["form"] = engine().queries.task_form(task_id)
         view["data"] = engine().queries.task_data(task_id) if task.state == "open" else {}
         return view

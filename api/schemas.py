@@ -15,6 +15,11 @@ class UtcDateTime(fields.DateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
+def row_dict(row) -> dict:
+    """A table row's columns as a dict (to add fields to before the response schema dumps it)."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
 class PageArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
