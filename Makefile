@@ -11,9 +11,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-## run: install, migrate the SQLite database (var/kedja.db), deploy processes/ and run the engine
+## run: install, migrate var/kedja.db (SQLite), add the demo organisations and users, deploy
+## processes/ and serve the API on http://127.0.0.1:8000 (with the background sweep)
 run: $(STAMP)
-	$(BIN)/kedja -v worker --deploy-dir processes
+	$(BIN)/kedja demo
+	$(BIN)/kedja serve
 
 ## test: the whole test suite (SQLite; set KEDJA_TEST_DATABASE_URL for PostgreSQL)
 test: $(STAMP)

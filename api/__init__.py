@@ -4,8 +4,9 @@ Routes parse input (marshmallow), call `engine.execute(command)` or a read query
 the result; they never commit and never touch SpiffWorkflow."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, request, send_from_directory
 from flask_smorest import Api
+from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
 
 from engine.config import EngineConfig
@@ -36,16 +37,23 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(
         API_TITLE="Kedja", API_VERSION="v1", OPENAPI_VERSION="3.0.3", OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
+        # The docs page, with Swagger UI's files from the swagger-ui-bundle package (no CDN).
+        OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/api/docs/static/",
         API_SPEC_OPTIONS={"components": {"securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]},
         # A deployment is the largest body: the diagram limit plus room for the JSON around it.
         MAX_CONTENT_LENGTH=engine.config.max_bpmn_bytes + 64 * 1024,
     )
     app.config.update(config)
+    app.json.ensure_ascii = False  # Swedish names as they are
     app.extensions["kedja"] = engine
     api = KedjaApi(app)
     for blueprint in (processes_blp, instances_blp, tasks_blp, messages_blp):
         api.register_blueprint(blueprint)
+
+    @app.get("/api/docs/static/<path:filename>")
+    def _swagger_ui_files(filename):
+        return send_from_directory(swagger_ui_path, filename)
 
     @app.before_request
     def _authenticate():

@@ -12,6 +12,13 @@ def test_health_and_openapi_need_no_token(call):
     assert "/api/v1/tasks/{task_id}/complete" in spec.json["paths"]
 
 
+def test_the_docs_page_is_served_with_its_own_files(call):
+    page = call("GET", "/api/docs")
+    assert page.status_code == 200 and b"/api/docs/static/swagger-ui-bundle.js" in page.data
+    assert b"//cdn" not in page.data and b"https://" not in page.data.split(b"<body")[0]
+    assert call("GET", "/api/docs/static/swagger-ui-bundle.js").status_code == 200
+
+
 def test_missing_or_wrong_token_is_401_problem(call):
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic eDp5"}):
         response = call("GET", "/api/v1/tasks", headers=headers)
