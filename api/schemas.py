@@ -21,7 +21,7 @@ def row_dict(row) -> dict:
 
 
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
@@ -45,7 +45,7 @@ class Deployed(Schema):
 
 
 class BpmnArgs(Schema):
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
 
 
 class StartArgs(Schema):
