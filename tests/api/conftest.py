@@ -19,6 +19,8 @@ USERS = {  # username: (organisation, roles)
     "admin": ("Upphandlingsbolaget", ["admin"]),
     "bygg": ("Bygg AB", ["supplier"]),
     "stad": ("Städ AB", ["supplier"]),
+    "nordost": ("Samordningsförbundet Göteborg Nordost", ["caseworker"]),
+    "vux": ("Vuxenutbildningsförvaltningen", ["caseworker"]),
 }
 
 
