@@ -60,3 +60,18 @@ def test_too_large_a_body_is_413(call, engine):
     big = b"<a>" + b" " * (engine.config.max_bpmn_bytes + 100_000) + b"</a>"
     response = call("POST", "/api/v1/processes", "owner", data=big, content_type="application/xml")
     assert response.status_code == 413 and response.mimetype == PROBLEM
+
+
+def test_malformed_json_is_a_problem(call):
+    response = call("POST", "/api/v1/instances", "higab", data="{not json", content_type="application/json")
+    assert response.status_code in (400, 422) and response.mimetype == PROBLEM
+
+
+def test_a_server_error_is_a_problem_without_details(call, monkeypatch, engine):
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(engine.queries, "definitions", broken)
+    response = call("GET", "/api/v1/processes", "higab")
+    assert response.status_code == 500 and response.mimetype == PROBLEM
+    assert "secret" not in response.get_data(as_text=True)
