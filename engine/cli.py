@@ -91,7 +91,8 @@ def check(files, forms_dir: str | None) -> None:
             parsed[filename] = parse_file(xml, config.max_bpmn_bytes, filename)
         except DeploymentRejected as rejected:
             problems.extend(rejected.problems)
-    problems.extend(check_set(parsed))
+    if not problems:  # a file that does not parse would make the set look incomplete
+        problems.extend(check_set(parsed))
     problems.extend(_form_problems(parsed, FormRegistry(forms_dir or config.forms_dir or SCHEMAS_DIR)))
     for problem in problems:
         click.echo(f"{problem.file}:{problem.line or '-'}: {problem.element_id or '-'}: {problem.message}")

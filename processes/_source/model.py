@@ -217,9 +217,11 @@ def supplier() -> Diagram:
     user(d, "remind_meeting", "Påminn om första mötet", s, 6, form="meeting_reminder")
     d.node("end_reminded", "end", None, s, 7)
     user(d, "recruitment_need", "Anmäl rekryteringsbehov", p, 6, form="recruitment_need")
+    # One open vacancy per position: a row for three cleaners is three vacancies to fill.
     d.node("number_vacancies", "script", "Numrera tjänster", p, 7, body=script(
+        "slots = [v for v in vacancies for n in range(v['positions'])]\n"
         "vacancies = [dict(v, vacancy_id=procurement_id + '/' + supplier_id + '-' + str(i + 1)) "
-        "for i, v in enumerate(vacancies)]"))
+        "for i, v in enumerate(slots)]"))
     d.node("split", "and", None, p, 8)
     # The vacancies: one waiting catch each, so the open vacancies are exactly these waits.
     d.node("fill_vacancy", "subprocess", "Tillsätt tjänst", s, 9, span=(7, 3),

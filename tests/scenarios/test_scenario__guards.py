@@ -60,3 +60,18 @@ def test_a_bidder_that_hears_nothing_is_closed(chain):
     chain.complete(bidder, "bid", "Bygg AB", {"bid_reference": "A"})
     chain.at(2026, 7, 6)
     assert chain.status(bidder) == "completed"
+
+
+def test_each_position_is_a_vacancy_of_its_own(chain):
+    procurement = _to_tender(chain, "UPH-6")
+    bidder = chain.start("supplier", "UPH-6/S1", procurement_id="UPH-6", supplier_id="S1", supplier_name="Bygg AB")
+    chain.complete(bidder, "bid", "Bygg AB", {"bid_reference": "A"})
+    chain.at(2026, 2, 2)
+    chain.complete(procurement, "award", HIGAB, {"awarded_supplier_id": "S1", "contract_id": "AVT-6"})
+    chain.complete(bidder, "first_meeting", SUPPORT, {"met_on": "2026-02-02", "contact_person": "Kim"})
+    chain.complete(bidder, "recruitment_need", "Bygg AB", {"vacancies": [
+        {"title": "Parkarbetare", "positions": 2, "form": "employment", "start_date": "2026-06-01"},
+        {"title": "Arbetsledare", "positions": 1, "form": "trainee", "start_date": "2026-06-01"}]})
+    waits = chain.engine.queries.instance(bidder)["waiting_for"]
+    vacancies = sorted(w["correlation"]["vacancy_id"] for w in waits if w.get("message") == "candidate_proposal")
+    assert vacancies == ["UPH-6/S1-1", "UPH-6/S1-2", "UPH-6/S1-3"]
