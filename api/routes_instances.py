@@ -77,3 +77,13 @@ class ChainView(MethodView):
                 "suppliers": [m for m in chain["supplier"] if account().has("admin", "caseworker")
                               or access.may_see_instance(m["id"])],
                 "participants": visible, "participants_not_shown": len(chain["target_group"]) - len(visible)}
+
+
+@blp.route("/admin/stalled")
+class Stalled(MethodView):
+    @require("admin")
+    @blp.arguments(schemas.StallArgs, location="query")
+    @blp.response(200, schemas.StallPage)
+    def get(self, args):
+        """Instances that look stuck, and why (as the last detection found; it runs every minute)."""
+        return paged(engine().queries.stalled(args.get("reason"), args["page"], args["per_page"]))

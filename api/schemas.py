@@ -174,6 +174,22 @@ class Chain(Schema):
     participants_not_shown = fields.Integer()
 
 
+class StallArgs(PageArgs):
+    reason = fields.String(validate=validate.OneOf(
+        ("message_wait", "timer_overdue", "task_overdue", "task_unclaimed", "no_progress", "orphan", "error")))
+
+
+class Stall(Schema):
+    instance_id = fields.String()
+    process = fields.String()
+    business_key = fields.String(allow_none=True)
+    reason = fields.String()
+    element_id = fields.String(allow_none=True)
+    since = UtcDateTime()
+    detail = fields.Dict()
+    found_at = UtcDateTime()
+
+
 def page_schema(item: type[Schema], name: str) -> type[Schema]:
     return type(name, (Schema,), {"items": fields.List(fields.Nested(item)), "total": fields.Integer(),
                                   "page": fields.Integer(), "per_page": fields.Integer()})
@@ -182,3 +198,4 @@ def page_schema(item: type[Schema], name: str) -> type[Schema]:
 TaskPage = page_schema(Task, "TaskPage")
 InstancePage = page_schema(Instance, "InstancePage")
 MessagePage = page_schema(Message, "MessagePage")
+StallPage = page_schema(Stall, "StallPage")

@@ -16,7 +16,7 @@ from forms import SCHEMAS_DIR, FormRegistry
 
 from . import migrate
 from .clock import FrozenClock
-from .commands import Actor, CompleteTask, Deploy, StartInstance, Sweep
+from .commands import Actor, CompleteTask, Deploy, DetectStalls, StartInstance, Sweep
 from .config import EngineConfig
 from .definitions import check_set, parse_file
 from .deployment import parse_all
@@ -24,6 +24,7 @@ from .errors import DeploymentRejected, EngineError, Problem
 from .scheduler import run_forever
 from .service import Engine, build_engine
 from .simulation import START, WEEKS, Simulation, make_plan
+from .stalls import REASONS
 
 PROCESSES_DIR = Path(os.environ.get("KEDJA_PROCESSES_DIR", "processes"))
 
@@ -232,6 +233,18 @@ def simulate(procurements: int, participants: int, seed: int, database_url: str 
     else:
         _print_figures(figures)
     click.echo(f"{len(simulation.instances)} instances, {simulation.commands} commands, {elapsed:.1f} s", err=True)
+
+
+@main.command()
+@click.option("--reason", default=None, type=click.Choice(REASONS))
+def stalled(reason: str | None) -> None:
+    """Detect now, then list the instances that look stuck and why."""
+    engine = _engine()
+    engine.execute(DetectStalls())
+    for finding in engine.queries.stalled(reason, per_page=200).items:
+        click.echo(f"{finding['since']:%Y-%m-%d %H:%M} {finding['reason']:15} {finding['process']}/"
+                   f"{finding['element_id'] or '-'} {finding['business_key'] or finding['instance_id']} "
+                   f"{json.dumps(finding['detail'], ensure_ascii=False)}")
 
 
 @main.command()

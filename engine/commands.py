@@ -118,3 +118,8 @@ class RecordAccess:
     organisation: str
     instance_id: str
     what: str
+
+
+@dataclass(frozen=True)
+class DetectStalls:
+    """Find the instances that look stuck and record why (replacing the last findings)."""

@@ -25,6 +25,10 @@ class EngineConfig:
     socio_economic_values: dict = field(default_factory=lambda: {
         "employment": 200_000, "apprenticeship": 150_000, "trainee": 120_000, "internship": 60_000,
         "other_occupation": 40_000})
+    # Stall detection: thresholds (seconds) that override engine.stalls.DEFAULT_THRESHOLDS,
+    # keyed "*", a process key or "process/element", e.g. {"procurement": {"message_wait": 86400}}.
+    stall_thresholds: dict = field(default_factory=dict)
+    stall_interval_seconds: float = 60.0
     # Where the user tasks' form schemas are (None: the `forms` package's own schemas).
     forms_dir: str | None = None
     # The zone of timer dates written without one (the city's wall time).
@@ -62,6 +66,8 @@ class EngineConfig:
             values["forms_dir"] = forms_dir
         if socio := os.environ.get("KEDJA_SOCIO_ECONOMIC_VALUES"):  # JSON: {"employment": 200000, ...}
             values["socio_economic_values"] = json.loads(socio)
+        if stalls := os.environ.get("KEDJA_STALL_THRESHOLDS"):  # JSON, see stall_thresholds
+            values["stall_thresholds"] = json.loads(stalls)
         if zone := os.environ.get("KEDJA_TIMEZONE"):
             values["timezone"] = zone
         if ttl := os.environ.get("KEDJA_MESSAGE_TTL_SECONDS"):

@@ -210,3 +210,18 @@ class AccessLog(Base):
     organisation: Mapped[str] = mapped_column(String(200))
     instance_id: Mapped[str] = mapped_column(String(36))
     what: Mapped[str] = mapped_column(String(200))
+
+
+class StallFinding(Base):
+    """Why an instance looks stuck, as the last detection found it (see engine/stalls.py)."""
+
+    __tablename__ = "stall_findings"
+    __table_args__ = (Index("ix_stall_findings_reason", "reason", "since"),)
+
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40), primary_key=True)
+    element_id: Mapped[str] = mapped_column(String(200), primary_key=True)  # "" when none
+    process_key: Mapped[str] = mapped_column(String(200))
+    since: Mapped[datetime] = mapped_column(DateTime)
+    detail: Mapped[str] = mapped_column(Text)  # JSON
+    found_at: Mapped[datetime] = mapped_column(DateTime)

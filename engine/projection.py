@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from . import stalls
 from . import workflow as wf
 from .assignment import resolve
 from .clock import utc_naive
@@ -31,6 +32,7 @@ def project(repo: Repository, instance: Instance, workflow, process: wf.Compiled
         instance.status = "running" if open_tasks else "waiting"
     instance.error_message = instance.error_element = None
     instance.last_progress_at = stamp
+    stalls.clear(repo.session, instance.id)  # it moved
     if process.model.facts:
         _project_facts(repo, instance, workflow, process.model.facts, stamp)
     return projected

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from forms import FormRegistry, option_providers, with_options
 
 from .errors import NotFound
-from .models import Delivery, Instance, InstanceFacts, Message, ProcessDefinition, TaskRow, Wait
+from .models import Delivery, Instance, InstanceFacts, Message, ProcessDefinition, StallFinding, TaskRow, Wait
 from .reports import FollowUpFigures, follow_up_figures
 from .repository import Repository, fetch
 from .workflow import current_data, deserialize, task_data
@@ -129,6 +129,20 @@ class Queries:
         links |= {(other, "received", name) for other, name in received}
         return [{"instance_id": other, "direction": direction, "message": name}
                 for other, direction, name in sorted(links)]
+
+    def stalled(self, reason: str | None = None, page: int = 1, per_page: int = 50) -> Page:
+        """The recorded stall findings, longest-standing first."""
+        query = select(StallFinding)
+        if reason:
+            query = query.where(StallFinding.reason == reason)
+        with self._session_factory() as session:
+            page_ = _page(session, query.order_by(StallFinding.since, StallFinding.instance_id), page, per_page)
+            keys = dict(session.execute(select(Instance.id, Instance.business_key).where(
+                Instance.id.in_([f.instance_id for f in page_.items]))).all())
+            items = [{"instance_id": f.instance_id, "process": f.process_key, "business_key": keys.get(f.instance_id),
+                      "reason": f.reason, "element_id": f.element_id or None, "since": f.since,
+                      "detail": json.loads(f.detail), "found_at": f.found_at} for f in page_.items]
+            return Page(items, page_.total, page_.page, page_.per_page)
 
     def organisations_in(self, instance_id: str) -> set[str]:
         """The organisations that have (had) a task in the instance: those working with the case."""

@@ -6,7 +6,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from .commands import Sweep
+from .commands import DetectStalls, Sweep
 from .service import Engine
 
 log = logging.getLogger("kedja.scheduler")
@@ -18,10 +18,19 @@ def _sweep_job(engine: Engine) -> None:
         log.info("sweep: %s", report)
 
 
+def _stall_job(engine: Engine) -> None:
+    try:
+        engine.execute(DetectStalls())
+    except Exception:  # e.g. two nodes detecting at once: the next run catches up
+        log.exception("stall detection failed")
+
+
 def _add_job(scheduler, engine: Engine) -> None:
     # One run at a time per process; a run that starts late is merged, not stacked.
     scheduler.add_job(_sweep_job, "interval", seconds=engine.config.sweep_interval_seconds, args=[engine],
                       id="kedja-sweep", max_instances=1, coalesce=True, replace_existing=True)
+    scheduler.add_job(_stall_job, "interval", seconds=engine.config.stall_interval_seconds, args=[engine],
+                      id="kedja-stalls", max_instances=1, coalesce=True, replace_existing=True)
 
 
 def start_background(engine: Engine) -> BackgroundScheduler:

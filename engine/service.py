@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from forms import SCHEMAS_DIR, FormRegistry
 from forms import validate as validate_form
 
-from . import lifecycle, messaging, sandbox, timers
+from . import lifecycle, messaging, sandbox, stalls, timers
 from . import workflow as wf
 from .clock import Clock, utc_naive
 from .commands import (
@@ -23,6 +23,7 @@ from .commands import (
     CompleteTask,
     CorrelateMessage,
     Deploy,
+    DetectStalls,
     FireTimer,
     RecordAccess,
     ReleaseTask,
@@ -79,6 +80,7 @@ class Engine:
             TerminateInstance: lambda cmd, follow: lifecycle.terminate(self, cmd, follow),
             RetryInstance: lambda cmd, follow: lifecycle.retry(self, cmd, follow),
             RecordAccess: self._record_access,
+            DetectStalls: self._detect_stalls,
         }
 
     # --- plumbing ----------------------------------------------------------------------
@@ -281,6 +283,13 @@ class Engine:
                 raise InvalidState(f"task {cmd.task_id} is {row.state}"
                                    + (f", claimed by {row.claimed_by}" if row.claimed_by else ""))
             uow.commit()
+
+    def _detect_stalls(self, cmd: DetectStalls, follow: FollowUps) -> int:
+        with self.uow() as uow:
+            findings = stalls.detect(uow.session, self.now(), stalls.Thresholds(self.config.stall_thresholds))
+            stalls.record(uow.session, findings, self.now())
+            uow.commit()
+        return len(findings)
 
     def _record_access(self, cmd: RecordAccess, follow: FollowUps) -> None:
         with self.uow() as uow:

@@ -1,6 +1,7 @@
 """Instances, tasks and messages over HTTP, with who may see and do what."""
 import pytest
 
+from engine.commands import DetectStalls
 from engine.models import AccessLog
 
 PROBLEM = "application/problem+json"
@@ -131,3 +132,13 @@ def test_follow_up_report_as_json_and_csv(call):
     assert figures.status_code == 200 and figures.json["share_goal"] == 0.5
     csv = call("GET", "/api/v1/reports/follow-up", "bygg", headers={"Accept": "text/csv"})
     assert csv.mimetype == "text/csv" and csv.data.decode().startswith("figure,key,value")
+
+
+def test_stalled_instances_for_administrators(call, engine, clock):
+    _start_procurement(call)
+    clock.advance(days=15)
+    engine.execute(DetectStalls())
+    assert call("GET", "/api/v1/admin/stalled", "higab").status_code == 403
+    stalled = call("GET", "/api/v1/admin/stalled?reason=task_unclaimed", "admin").json
+    assert [(f["reason"], f["element_id"], f["business_key"]) for f in stalled["items"]] == [
+        ("task_unclaimed", "register", "UPH-1")]
