@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Flask, request, send_from_directory
 from flask_smorest import Api
+from sqlalchemy.exc import DataError
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
 
@@ -60,8 +61,18 @@ def create_app(config: dict | None = None) -> Flask:
         if request.path.startswith("/api/") and not request.path.startswith(OPEN_PATHS):
             authenticate()
 
+    @app.before_request
+    def _refuse_nul():
+        # PostgreSQL cannot store NUL in text; refuse it up front, the same on every database.
+        texts = [request.path, *request.args.keys(), *request.args.values()]
+        body = request.get_data()
+        if any("\x00" in text for text in texts) or b"\x00" in body or b"\\u0000" in body:
+            return problems.problem(400, "NUL characters are not allowed in the request")
+
     app.register_error_handler(Unauthenticated, lambda err: problems.problem(401, str(err)))
     app.register_error_handler(EngineError, problems.from_engine)
     app.register_error_handler(HTTPException, problems.from_http)
+    app.register_error_handler(DataError, lambda err: problems.problem(
+        422, "a value does not fit what the database can store"))
     app.register_error_handler(Exception, problems.unexpected)
     return app

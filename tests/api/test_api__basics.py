@@ -75,3 +75,10 @@ def test_a_server_error_is_a_problem_without_details(call, monkeypatch, engine):
     response = call("GET", "/api/v1/processes", "higab")
     assert response.status_code == 500 and response.mimetype == PROBLEM
     assert "secret" not in response.get_data(as_text=True)
+
+
+def test_nul_characters_are_refused_on_every_database(call):
+    assert call("GET", "/api/v1/tasks?process=a%00b", "higab").status_code == 400
+    response = call("POST", "/api/v1/instances", "higab", json={"process": "procurement", "business_key": "a\x00b",
+                                                                "data": {}})
+    assert response.status_code == 400 and response.mimetype == PROBLEM
