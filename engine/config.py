@@ -66,6 +66,8 @@ class EngineConfig:
             values["forms_dir"] = forms_dir
         if socio := os.environ.get("KEDJA_SOCIO_ECONOMIC_VALUES"):  # JSON: {"employment": 200000, ...}
             values["socio_economic_values"] = json.loads(socio)
+        if lease := os.environ.get("KEDJA_LEASE_SECONDS"):
+            values["lease_seconds"] = int(lease)
         if stalls := os.environ.get("KEDJA_STALL_THRESHOLDS"):  # JSON, see stall_thresholds
             values["stall_thresholds"] = json.loads(stalls)
         if zone := os.environ.get("KEDJA_TIMEZONE"):
