@@ -4,7 +4,16 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from engine.commands import ResumeInstance, RetryInstance, StartInstance, SuspendInstance, TerminateInstance
+from engine.commands import (
+    Actor,
+    MigrateInstance,
+    ResetInstance,
+    ResumeInstance,
+    RetryInstance,
+    StartInstance,
+    SuspendInstance,
+    TerminateInstance,
+)
 from engine.errors import Forbidden, NotFound
 
 from . import access, schemas
@@ -58,9 +67,36 @@ class InstanceAction(MethodView):
     @require("admin")
     @blp.response(200, schemas.InstanceDetail)
     def post(self, instance_id, action):
-        """Administrators: suspend, resume, terminate or retry."""
-        engine().execute(ACTIONS[action](instance_id))
+        """Administrators: suspend, resume, terminate or retry (each audited)."""
+        engine().execute(ACTIONS[action](instance_id, _actor()))
         return _detail(engine().queries.instance(instance_id))
+
+
+@blp.route("/instances/<instance_id>/reset")
+class InstanceReset(MethodView):
+    @require("admin")
+    @blp.arguments(schemas.ResetArgs)
+    @blp.response(200, schemas.InstanceDetail)
+    def post(self, args, instance_id):
+        """Administrators: go back to an earlier user task (it opens again)."""
+        engine().execute(ResetInstance(instance_id, args["element_id"], _actor()))
+        return _detail(engine().queries.instance(instance_id))
+
+
+@blp.route("/instances/<instance_id>/migrate")
+class InstanceMigrate(MethodView):
+    @require("admin")
+    @blp.arguments(schemas.MigrateArgs)
+    @blp.response(200, schemas.InstanceDetail)
+    def post(self, args, instance_id):
+        """Administrators: move to a newer version of the process; 409 with the reason if it cannot."""
+        engine().execute(MigrateInstance(instance_id, args["version"], _actor()))
+        return _detail(engine().queries.instance(instance_id))
+
+
+def _actor() -> Actor:
+    who = account()
+    return Actor(who.username, who.organisation)
 
 
 @blp.route("/chains/<procurement_id>")

@@ -174,6 +174,14 @@ class Chain(Schema):
     participants_not_shown = fields.Integer()
 
 
+class ResetArgs(Schema):
+    element_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class MigrateArgs(Schema):
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
+
+
 class StallArgs(PageArgs):
     reason = fields.String(validate=validate.OneOf(
         ("message_wait", "timer_overdue", "task_overdue", "task_unclaimed", "no_progress", "orphan", "error")))

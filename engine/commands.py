@@ -87,6 +87,7 @@ class SuspendInstance:
     """Hold an instance: no task completes, no timer fires, messages wait in the buffer."""
 
     instance_id: str
+    actor: Actor = field(default_factory=Actor.system)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class ResumeInstance:
     """Let a suspended instance go on; held messages and due timers are then delivered."""
 
     instance_id: str
+    actor: Actor = field(default_factory=Actor.system)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class TerminateInstance:
     """End an instance where it stands: open tasks are cancelled, nothing more is awaited."""
 
     instance_id: str
+    actor: Actor = field(default_factory=Actor.system)
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ class RetryInstance:
     """Run the engine steps of an instance in `error` again from its last saved state."""
 
     instance_id: str
+    actor: Actor = field(default_factory=Actor.system)
 
 
 @dataclass(frozen=True)
@@ -123,3 +127,21 @@ class RecordAccess:
 @dataclass(frozen=True)
 class DetectStalls:
     """Find the instances that look stuck and record why (replacing the last findings)."""
+
+
+@dataclass(frozen=True)
+class ResetInstance:
+    """Go back to an earlier user task: it opens again, and what followed it is undone."""
+
+    instance_id: str
+    element_id: str
+    actor: Actor = field(default_factory=Actor.system)
+
+
+@dataclass(frozen=True)
+class MigrateInstance:
+    """Move a running instance to a newer version of its process, if the change allows it."""
+
+    instance_id: str
+    version: int
+    actor: Actor = field(default_factory=Actor.system)

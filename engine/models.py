@@ -225,3 +225,17 @@ class StallFinding(Base):
     since: Mapped[datetime] = mapped_column(DateTime)
     detail: Mapped[str] = mapped_column(Text)  # JSON
     found_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """Administrators' actions on instances: who, when, what."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_instance", "instance_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    username: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    instance_id: Mapped[str] = mapped_column(String(36))
+    detail: Mapped[str | None] = mapped_column(Text)

@@ -65,6 +65,10 @@ def _project_tasks(repo, instance, workflow, process, now, completed_task_id, co
         info = process.model.user_tasks.get(task.element_id)
         assignment = resolve(info, task.element_id, task.data)
         due = wf.due_after(info.due_in, task.data, now) if info and info.due_in else None
+        reopened = repo.session.get(TaskRow, task.task_id)
+        if reopened is not None:  # reset to an earlier task: the same task opens again
+            repo.delete(reopened)
+            repo.flush()
         repo.add(TaskRow(
             id=task.task_id, instance_id=instance.id, process_key=instance.process_key,
             element_id=task.element_id, name=task.name, lane=assignment.lane, role=assignment.role,

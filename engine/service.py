@@ -25,8 +25,10 @@ from .commands import (
     Deploy,
     DetectStalls,
     FireTimer,
+    MigrateInstance,
     RecordAccess,
     ReleaseTask,
+    ResetInstance,
     ResumeInstance,
     RetryInstance,
     RouteMessage,
@@ -81,6 +83,8 @@ class Engine:
             RetryInstance: lambda cmd, follow: lifecycle.retry(self, cmd, follow),
             RecordAccess: self._record_access,
             DetectStalls: self._detect_stalls,
+            ResetInstance: lambda cmd, follow: lifecycle.reset(self, cmd, follow),
+            MigrateInstance: lambda cmd, follow: lifecycle.migrate(self, cmd, follow),
         }
 
     # --- plumbing ----------------------------------------------------------------------
@@ -135,6 +139,8 @@ class Engine:
                 if outcome is SKIP:
                     return SKIP
                 completed_task = outcome if isinstance(outcome, CompletedTask) else None
+                if instance.definition_id != process.definition_id:  # migrated to another version
+                    process = self.processes.get(instance.definition_id, uow.repo)
                 projected = project(uow.repo, instance, workflow, process, now,
                                     completed_task.task_id if completed_task else None, completed_by,
                                     all_waits_new=rewait)

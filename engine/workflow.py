@@ -27,6 +27,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
@@ -267,8 +268,8 @@ def _expected_correlation(use: MessageUse | None, data: dict) -> dict:
 def waits(workflow: BpmnWorkflow, model: ProcessModel) -> tuple[list[MessageWait], list[TimerWait]]:
     messages, timers = [], []
     for task in workflow.event_manager.tasks.values():
-        if task.state != TaskState.WAITING:
-            continue
+        if task.state != TaskState.WAITING or task.id not in task.workflow.tasks:
+            continue  # (a reset drops tasks from the tree but not from the event manager)
         definition = task.task_spec.event_definition
         if isinstance(definition, MultipleEventDefinition):  # an event-based gateway
             pairs = zip(task.task_spec.outputs, definition.event_definitions, strict=True)
@@ -355,3 +356,33 @@ def task_data(workflow: BpmnWorkflow, task_id: str) -> dict:
 
 def cancel(workflow: BpmnWorkflow) -> None:
     workflow.cancel()
+
+
+def reset_to(workflow: BpmnWorkflow, element_id: str, now: datetime) -> None:
+    """Open the last completed user task `element_id` again; what followed it is undone."""
+    done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
+            if t.task_spec.bpmn_id == element_id and isinstance(t.task_spec, UserTask)]
+    if not done:
+        raise InvalidState(f"no completed user task '{element_id}' to go back to")
+    with engine_time(now):
+        workflow.reset_from_task_id(max(done, key=lambda t: t.last_state_change).id)
+        _settle(workflow)
+
+
+def migrate(workflow: BpmnWorkflow, new: CompiledProcess, now: datetime) -> None:
+    """Put the workflow on a newer spec. Refused (InvalidState, with the reason) when an element
+    the instance has used or reached is gone, or one of its subprocesses changed shape."""
+    top, subprocess_diffs = diff_workflow(SERIALIZER.registry, workflow, new.spec, new.subprocess_specs)
+    gone = sorted({t.task_spec.bpmn_id or t.task_spec.name for t in top.removed})
+    if gone:
+        raise InvalidState(f"the new version lacks elements this instance has used or reached: {', '.join(gone)}")
+    for subprocess_id, diff in subprocess_diffs.items():
+        if diff is None or diff.removed:
+            raise InvalidState(f"a running subprocess ({subprocess_id}) does not exist alike in the new version")
+    migrate_workflow(top, workflow, new.spec)
+    for subprocess_id, diff in subprocess_diffs.items():
+        subprocess = workflow.subprocesses[subprocess_id]
+        migrate_workflow(diff, subprocess, new.subprocess_specs[subprocess.spec.name])
+    workflow.subprocess_specs = new.subprocess_specs
+    with engine_time(now):
+        _settle(workflow)

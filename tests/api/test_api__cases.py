@@ -142,3 +142,16 @@ def test_stalled_instances_for_administrators(call, engine, clock):
     stalled = call("GET", "/api/v1/admin/stalled?reason=task_unclaimed", "admin").json
     assert [(f["reason"], f["element_id"], f["business_key"]) for f in stalled["items"]] == [
         ("task_unclaimed", "register", "UPH-1")]
+
+
+def test_reset_and_migrate_over_http(call, engine):
+    started = _start_procurement(call)
+    task = _open_task(call, "higab", "register")
+    call("POST", f"/api/v1/tasks/{task['id']}/complete", "higab", json={"data": REGISTER})
+    assert call("POST", f"/api/v1/instances/{started['id']}/reset", "higab", json={"element_id": "register"}
+                ).status_code == 403
+    reset = call("POST", f"/api/v1/instances/{started['id']}/reset", "admin", json={"element_id": "register"})
+    assert reset.status_code == 200 and [t["element_id"] for t in reset.json["open_tasks"]] == ["register"]
+    missing = call("POST", f"/api/v1/instances/{started['id']}/migrate", "admin", json={"version": 5})
+    assert missing.status_code == 404 and missing.mimetype == PROBLEM
+    assert call("POST", f"/api/v1/instances/{started['id']}/migrate", "admin", json={}).status_code == 422

@@ -1,4 +1,4 @@
-"""Suspend, resume, terminate, retry."""
+"""Administrators' actions: suspend, resume, terminate, retry, reset, migrate (each audited)."""
 import pytest
 
 from engine.commands import (
@@ -6,6 +6,8 @@ from engine.commands import (
     CompleteTask,
     CorrelateMessage,
     Deploy,
+    MigrateInstance,
+    ResetInstance,
     ResumeInstance,
     RetryInstance,
     StartInstance,
@@ -14,8 +16,9 @@ from engine.commands import (
     TerminateInstance,
 )
 from engine.errors import InvalidState, StepFailed
+from engine.models import AuditEntry
 
-from ..helpers import deploy, scripted_bpmn
+from ..helpers import deploy, fixture_bytes, scripted_bpmn
 
 DISTRICT = Actor("karin", "Angered")
 
@@ -91,3 +94,53 @@ def test_retry_runs_the_failed_step_again(engine):
     assert engine.queries.instance_data(started.id)["total"] == 5
     with pytest.raises(InvalidState):
         engine.execute(RetryInstance(started.id))
+
+
+def _audit(engine, instance_id):
+    with engine.session_factory() as session:
+        return [(a.username, a.action, a.detail) for a in session.query(AuditEntry)
+                .filter_by(instance_id=instance_id).order_by(AuditEntry.id)]
+
+
+def test_reset_to_an_earlier_task(engine):
+    deploy(engine, "order_requester.bpmn", "order_responder.bpmn")
+    started = engine.execute(StartInstance("requester", {"order_id": "O", "amount": 1, "buyer_organisation": "Higab"}))
+    task = _view(engine, started.id)["open_tasks"][0]
+    engine.execute(CompleteTask(task.id, {}, Actor("anna", "Higab")))
+    assert _view(engine, started.id)["waiting_for"][0]["element_id"] == "wait_reply"
+
+    engine.execute(ResetInstance(started.id, "prepare", Actor("admin")))
+    view = _view(engine, started.id)
+    assert [t.element_id for t in view["open_tasks"]] == ["prepare"]
+    assert view["waiting_for"] == [] and view["instance"].status == "running"
+    assert _audit(engine, started.id) == [("admin", "reset", "prepare")]
+    with pytest.raises(InvalidState):
+        engine.execute(ResetInstance(started.id, "no_such_task", Actor("admin")))
+
+
+def test_migrate_to_a_newer_version_when_the_change_allows_it(engine):
+    deploy(engine, "deadlines.bpmn")
+    started = engine.execute(StartInstance("deadlines"))
+    renamed = fixture_bytes("deadlines.bpmn").replace(b"placement_report", b"placement_report_v2")
+    [v2] = engine.execute(Deploy((("deadlines.bpmn", renamed),)))
+    assert engine.execute(MigrateInstance(started.id, 2, Actor("admin"))) == 2
+    assert _view(engine, started.id)["instance"].definition_id == v2.definition_id
+    assert _audit(engine, started.id) == [("admin", "migrate", "version 1 -> 2")]
+
+
+
+def test_migration_is_refused_when_the_instance_stands_on_a_removed_element(engine):
+    deploy(engine, "earmarked_participant.bpmn")
+    waiting = _earmarked(engine)  # waits at requirement_received
+    xml = fixture_bytes("earmarked_participant.bpmn").decode()
+    start = xml.index('<bpmn:intermediateCatchEvent id="requirement_received"')
+    end = xml.index("</bpmn:intermediateCatchEvent>") + len("</bpmn:intermediateCatchEvent>")
+    xml = (xml[:start] + xml[end:]).replace("<bpmn:flowNodeRef>requirement_received</bpmn:flowNodeRef>", "")
+    xml = xml.replace('<bpmn:sequenceFlow id="e2" sourceRef="identify" targetRef="requirement_received"/>',
+                      '<bpmn:sequenceFlow id="e2" sourceRef="identify" targetRef="plan"/>')
+    xml = xml.replace('<bpmn:sequenceFlow id="e3" sourceRef="requirement_received" targetRef="plan"/>', "")
+    [v2] = engine.execute(Deploy((("earmarked.bpmn", xml),)))
+    with pytest.raises(InvalidState) as refused:
+        engine.execute(MigrateInstance(waiting, 2, Actor("admin")))
+    assert "requirement_received" in str(refused.value)
+    assert _view(engine, waiting)["instance"].definition_id != v2.definition_id  # unchanged
