@@ -28,8 +28,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskIterator as SpiffTaskIterator
 from SpiffWorkflow.util.task import TaskState
 
 from . import sandbox
@@ -49,6 +51,15 @@ class _EngineDatetime(datetime):
 
 
 spiff_timer.datetime = _EngineDatetime
+
+# SpiffWorkflow's task iterator stops at depth 1,000 by default, and every pass through a loop
+# adds to the depth: past it, ready tasks are no longer seen and the instance silently stops.
+# A long-lived case (a procurement's follow-up loop, a monthly report over years) can go deeper.
+_MAX_TASK_DEPTH = 1_000_000
+for _iterator in (SpiffTaskIterator, BpmnTaskIterator):
+    _defaults = list(_iterator.__init__.__defaults__)
+    _defaults[1] = _MAX_TASK_DEPTH  # (end_at_spec, max_depth, ...)
+    _iterator.__init__.__defaults__ = tuple(_defaults)
 
 
 def set_local_timezone(name: str) -> None:

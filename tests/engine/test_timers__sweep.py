@@ -116,3 +116,16 @@ def test_a_timer_date_already_past_fires_at_once(engine):
     started = engine.execute(StartInstance("contract_followup", {
         "contract_start_date": "2025-12-01", "buyer_organisation": "Higab", "supplier_organisation": "B"}))
     assert [t.element_id for t in _view(engine, started.id)["open_tasks"]] == ["follow_up"]
+
+
+def test_a_long_loop_keeps_going_past_spiffworkflows_default_depth(engine):
+    """Each pass through a loop deepens the task tree; at depth 1,000 SpiffWorkflow would stop
+    seeing ready tasks, and the case would silently halt."""
+    deploy(engine, "loop.bpmn")
+    started = engine.execute(StartInstance("loop", {"stop": False}))
+    for _ in range(520):
+        [task] = _view(engine, started.id)["open_tasks"]
+        engine.execute(CompleteTask(task.id, {"stop": False}, Actor("bench", "Org")))
+    [task] = _view(engine, started.id)["open_tasks"]
+    engine.execute(CompleteTask(task.id, {"stop": True}, Actor("bench", "Org")))
+    assert _view(engine, started.id)["instance"].status == "completed"
