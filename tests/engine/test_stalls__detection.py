@@ -13,6 +13,7 @@ from engine.commands import (
     RetryInstance,
     StartInstance,
     Sweep,
+    TerminateInstance,
 )
 from engine.errors import StepFailed
 from engine.models import Wait
@@ -56,6 +57,8 @@ def test_thresholds_per_process_and_element(make_engine, clock):
     assert _findings(engine, waiting) == [("message_wait", "requirement_received")]
     clock.advance(days=1)
     assert sorted(_findings(engine, waiting)) == [("message_wait", "requirement_received"), ("no_progress", None)]
+    engine.execute(CorrelateMessage("requirement_decided", {"procurement_id": "UPH-1"}, {}))
+    assert _findings(engine, waiting) == []  # it moved
 
 
 def test_a_timer_overdue_and_a_task_overdue(engine, clock):
@@ -90,6 +93,8 @@ def test_an_orphan_waits_for_nothing(engine):
         uow.session.execute(delete(Wait).where(Wait.instance_id == waiting))
         uow.commit()
     assert _findings(engine, waiting) == [("orphan", None)]
+    engine.execute(TerminateInstance(waiting, Actor("admin")))  # an administrator ends it
+    assert _findings(engine, waiting) == []
 
 
 def test_an_instance_in_error_until_retried(engine):
