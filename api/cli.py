@@ -8,14 +8,11 @@ from pathlib import Path
 import click
 from waitress import serve as waitress_serve
 
-from engine import migrate
 from engine.accounts import ROLES, add_organisation, add_user
-from engine.cli import PROCESSES_DIR, _read, main
+from engine.cli import PROCESSES_DIR, main, open_engine, read_files
 from engine.commands import Deploy
-from engine.config import EngineConfig
 from engine.errors import EngineError
 from engine.scheduler import start_background
-from engine.service import Engine
 
 from . import create_app
 
@@ -35,12 +32,6 @@ DEMO_ORGANISATIONS = {
 DEMO_PASSWORD = "kedja-demo"
 
 
-def _engine() -> Engine:
-    engine = Engine(EngineConfig.from_env())
-    migrate.upgrade(engine.sql_engine)
-    return engine
-
-
 def _username(organisation: str, role: str) -> str:
     base = "".join(ch for ch in organisation.lower().replace("å", "a").replace("ä", "a").replace("ö", "o")
                    if ch.isalnum())
@@ -56,7 +47,7 @@ def org() -> None:
 @click.argument("name")
 @click.option("--kind", default=None)
 def org_add(name: str, kind: str | None) -> None:
-    engine = _engine()
+    engine = open_engine()
     with engine.uow() as uow:
         add_organisation(uow, name, kind)
         uow.commit()
@@ -75,7 +66,7 @@ def user() -> None:
 @click.option("--password", default=None, help="For the web login (stored with Argon2id).")
 def user_add(name: str, organisation: str, roles: tuple[str, ...], password: str | None) -> None:
     """Create a user and print its API token (shown once: only its hash is stored)."""
-    engine = _engine()
+    engine = open_engine()
     try:
         with engine.uow() as uow:
             token = add_user(uow, name, organisation, list(roles), engine.now(), password)
@@ -90,7 +81,7 @@ def user_add(name: str, organisation: str, roles: tuple[str, ...], password: str
 def demo(tokens_file: str) -> None:
     """Add MODEL.md's organisations and one user per role and organisation (password kedja-demo);
     new users' tokens are printed and saved to the tokens file."""
-    engine = _engine()
+    engine = open_engine()
     created = []
     with engine.uow() as uow:
         for name, (kind, _roles) in DEMO_ORGANISATIONS.items():
@@ -123,10 +114,10 @@ def demo(tokens_file: str) -> None:
 @click.option("--threads", default=8, show_default=True, type=int)
 def serve(host: str, port: int, threads: int) -> None:
     """Run the service (waitress): migrations applied, processes/ deployed, background sweep on."""
-    engine = _engine()
+    engine = open_engine()
     paths = sorted(PROCESSES_DIR.glob("*.bpmn"))
     if paths:
-        for version in engine.execute(Deploy(_read(paths))):
+        for version in engine.execute(Deploy(read_files(paths))):
             click.echo(f"{version.key} version {version.version}")
     start_background(engine)
     app = create_app({"KEDJA_ENGINE": engine})

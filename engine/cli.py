@@ -29,13 +29,14 @@ from .stalls import REASONS
 PROCESSES_DIR = Path(os.environ.get("KEDJA_PROCESSES_DIR", "processes"))
 
 
-def _engine() -> Engine:
+def open_engine() -> Engine:
+    """The engine on KEDJA_DATABASE_URL, its schema migrated."""
     engine = build_engine(EngineConfig.from_env())
     migrate.upgrade(engine.sql_engine)
     return engine
 
 
-def _read(paths) -> tuple[tuple[str, bytes], ...]:
+def read_files(paths) -> tuple[tuple[str, bytes], ...]:
     files = []
     for path in paths:
         with open(path, "rb") as handle:
@@ -60,7 +61,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply the schema migrations to KEDJA_DATABASE_URL (default: var/kedja.db)."""
-    _engine()
+    open_engine()
     click.echo("database is up to date")
 
 
@@ -87,7 +88,7 @@ def check(files, forms_dir: str | None) -> None:
     Exit 1 with one problem per line."""
     config = EngineConfig.from_env()
     parsed, problems = {}, []
-    for filename, xml in _read(files):
+    for filename, xml in read_files(files):
         try:
             parsed[filename] = parse_file(xml, config.max_bpmn_bytes, filename)
         except DeploymentRejected as rejected:
@@ -106,8 +107,8 @@ def check(files, forms_dir: str | None) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def deploy(files) -> None:
     """Deploy diagrams (all or none) after checking them as a set."""
-    engine = _engine()
-    files_read = _read(files)
+    engine = open_engine()
+    files_read = read_files(files)
     try:
         problems = check_set(parse_all(files_read, engine.config.max_bpmn_bytes))
         if problems:
@@ -128,7 +129,7 @@ def deploy(files) -> None:
 @click.option("--business-key", default=None)
 def start(process: str, data: str, business_key: str | None) -> None:
     """Start an instance of PROCESS (latest version)."""
-    engine = _engine()
+    engine = open_engine()
     try:
         started = engine.execute(StartInstance(process, json.loads(data), business_key))
     except (EngineError, ValueError) as err:
@@ -140,7 +141,7 @@ def start(process: str, data: str, business_key: str | None) -> None:
 @click.argument("instance_id")
 def show(instance_id: str) -> None:
     """Show an instance: status, open tasks, what it waits for, linked instances."""
-    engine = _engine()
+    engine = open_engine()
     try:
         view = engine.queries.instance(instance_id)
     except EngineError as err:
@@ -164,7 +165,7 @@ def show(instance_id: str) -> None:
 @click.option("--org", "organisation", required=True, help="The organisation whose inbox to list.")
 def tasks(organisation: str) -> None:
     """List an organisation's open tasks, oldest first."""
-    engine = _engine()
+    engine = open_engine()
     for task in engine.queries.inbox(organisation, per_page=200).items:
         click.echo(f"{task.id} {task.process_key}/{task.element_id} '{task.name}' since {task.created_at}"
                    f"{' due ' + str(task.due_at) if task.due_at else ''}")
@@ -177,7 +178,7 @@ def tasks(organisation: str) -> None:
 @click.option("--data", default="{}", help="Form data as a JSON object.")
 def complete(task_id: str, user: str, organisation: str, data: str) -> None:
     """Complete a task as USER of ORG."""
-    engine = _engine()
+    engine = open_engine()
     try:
         engine.execute(CompleteTask(task_id, json.loads(data), Actor(user, organisation)))
     except (EngineError, ValueError) as err:
@@ -239,7 +240,7 @@ def simulate(procurements: int, participants: int, seed: int, database_url: str 
 @click.option("--reason", default=None, type=click.Choice(REASONS))
 def stalled(reason: str | None) -> None:
     """Detect now, then list the instances that look stuck and why."""
-    engine = _engine()
+    engine = open_engine()
     engine.execute(DetectStalls())
     for finding in engine.queries.stalled(reason, per_page=200).items:
         click.echo(f"{finding['since']:%Y-%m-%d %H:%M} {finding['reason']:15} {finding['process']}/"
@@ -250,7 +251,7 @@ def stalled(reason: str | None) -> None:
 @main.command()
 def report() -> None:
     """Print the follow-up figures (nyckeltal) as JSON."""
-    engine = _engine()
+    engine = open_engine()
     figures = engine.queries.follow_up(engine.config.socio_economic_values)
     click.echo(json.dumps(figures.as_dict(), indent=2, ensure_ascii=False))
 
@@ -261,10 +262,10 @@ def report() -> None:
 @click.option("--once", is_flag=True, help="Run one sweep and exit.")
 def worker(deploy_dir: str, once: bool) -> None:
     """Run the engine's background work: timers, message delivery, expiry."""
-    engine = _engine()
+    engine = open_engine()
     paths = sorted(glob.glob(f"{deploy_dir}/*.bpmn"))
     if paths:
-        for version in engine.execute(Deploy(_read(paths))):
+        for version in engine.execute(Deploy(read_files(paths))):
             click.echo(f"{version.key} version {version.version}")
     click.echo(f"kedja worker on {engine.config.database_url}; {len(paths)} diagram(s) from {deploy_dir}/")
     if once:
