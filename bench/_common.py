@@ -12,13 +12,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
 
 from engine import migrate  # noqa: E402
 from engine.clock import FrozenClock  # noqa: E402
 from engine.commands import Deploy  # noqa: E402
 from engine.config import EngineConfig  # noqa: E402
-from engine.db import make_sql_engine, normalise_url  # noqa: E402
 from engine.service import Engine  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -37,19 +35,12 @@ def fresh_engine(database: str, **config) -> tuple[Engine, callable]:
         migrate.upgrade(engine.sql_engine)
         return engine, lambda: engine.dispose()
     schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(normalise_url(database))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sql = make_sql_engine(database, schema)
-    migrate.upgrade(sql)
-    sql.dispose()
+    migrate.create_schema(database, schema)
     engine = Engine(EngineConfig(database_url=database, database_schema=schema, **config), FrozenClock())
 
     def drop():
         engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        migrate.drop_schema(database, schema)
     return engine, drop
 
 

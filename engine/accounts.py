@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
 
 from .clock import utc_naive
 from .errors import InvalidInput, NotFound
@@ -63,14 +62,3 @@ def by_token(session, token: str) -> Account | None:
     user = session.query(User).filter_by(token_hash=token_hash(token)).one_or_none()
     return _account(user) if user else None
 
-
-def by_password(session, username: str, password: str) -> Account | None:
-    user = session.get(User, username)
-    if user is None or not user.password_hash:
-        _hasher.hash(password)  # the same work either way, so timing does not tell who exists
-        return None
-    try:
-        _hasher.verify(user.password_hash, password)
-    except VerificationError:
-        return None
-    return _account(user)

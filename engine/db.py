@@ -15,9 +15,6 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def is_postgres(sql_engine: SqlEngine) -> bool:
-    return sql_engine.dialect.name == "postgresql"
-
 
 def make_sql_engine(url: str, schema: str | None = None) -> SqlEngine:
     url = normalise_url(url)

@@ -6,6 +6,9 @@ import os
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine as SqlEngine
+from sqlalchemy import create_engine, text
+
+from .db import make_sql_engine, normalise_url
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -23,3 +26,21 @@ def upgrade(sql_engine: SqlEngine, revision: str = "head") -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def create_schema(url: str, schema: str) -> None:
+    """A new PostgreSQL schema with the current tables (tests and benchmarks run in their own)."""
+    admin = create_engine(normalise_url(url))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    sql_engine = make_sql_engine(url, schema)
+    upgrade(sql_engine)
+    sql_engine.dispose()
+
+
+def drop_schema(url: str, schema: str) -> None:
+    admin = create_engine(normalise_url(url))
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

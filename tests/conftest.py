@@ -7,12 +7,12 @@ import shutil
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from engine import migrate
 from engine.clock import FrozenClock
 from engine.config import EngineConfig
-from engine.db import make_sql_engine, normalise_url
+from engine.db import make_sql_engine
 from engine.models import Base
 from engine.service import Engine
 
@@ -24,16 +24,9 @@ def database(tmp_path_factory):
     """Migrate once per test run: a template SQLite file, or a PostgreSQL schema."""
     if PG_URL:
         schema = f"kedja_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        admin = create_engine(normalise_url(PG_URL))
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        sql_engine = make_sql_engine(PG_URL, schema)
-        migrate.upgrade(sql_engine)
-        sql_engine.dispose()
+        migrate.create_schema(PG_URL, schema)
         yield {"url": PG_URL, "schema": schema}
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        migrate.drop_schema(PG_URL, schema)
     else:
         template = tmp_path_factory.mktemp("db") / "template.db"
         sql_engine = make_sql_engine(f"sqlite:///{template}")
