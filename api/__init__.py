@@ -1,4 +1,5 @@
-"""The Flask service: `create_app(config)` builds one Engine and the REST API around it.
+"""The Flask service: `create_app(config)` builds one Engine, the REST API around it and the web
+application (`api.web`).
 
 Routes parse input (marshmallow), call `engine.execute(command)` or a read query and dump
 the result; they never commit and never touch SpiffWorkflow."""
@@ -14,7 +15,7 @@ from engine.config import EngineConfig
 from engine.errors import EngineError
 from engine.service import Engine
 
-from . import problems
+from . import problems, web
 from .auth import Unauthenticated, authenticate
 from .routes_instances import blp as instances_blp
 from .routes_messages import blp as messages_blp
@@ -26,7 +27,25 @@ OPEN_PATHS = ("/api/v1/health", "/api/openapi.json", "/api/docs")
 
 class KedjaApi(Api):
     def handle_http_exception(self, error: HTTPException):
-        return problems.from_http(error)
+        return _http_error(error)
+
+
+def _http_error(error: HTTPException):
+    if web.wants_page():
+        return web.error_page(error.code or 500, None if error.code == 404 else error.description)
+    return problems.from_http(error)
+
+
+def _engine_error(error: EngineError):
+    response = problems.from_engine(error)
+    if web.wants_page():
+        return web.error_page(response.status_code, None if response.status_code == 404 else str(error))
+    return response
+
+
+def _unexpected(error: Exception):
+    response = problems.unexpected(error)
+    return web.error_page(500) if web.wants_page() else response
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -34,7 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     config = dict(config or {})
     engine = config.pop("KEDJA_ENGINE", None) or Engine(config.pop("KEDJA_ENGINE_CONFIG", None)
                                                         or EngineConfig.from_env())
-    app = Flask("kedja")
+    app = Flask("kedja", template_folder=str(web.TEMPLATES), static_folder=str(web.STATIC), static_url_path="/static")
     app.config.update(
         API_TITLE="Kedja", API_VERSION="v1", OPENAPI_VERSION="3.0.3", OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
@@ -70,9 +89,10 @@ def create_app(config: dict | None = None) -> Flask:
             return problems.problem(400, "NUL characters are not allowed in the request")
 
     app.register_error_handler(Unauthenticated, lambda err: problems.problem(401, str(err)))
-    app.register_error_handler(EngineError, problems.from_engine)
-    app.register_error_handler(HTTPException, problems.from_http)
+    app.register_error_handler(EngineError, _engine_error)
+    app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DataError, lambda err: problems.problem(
         422, "a value does not fit what the database can store"))
-    app.register_error_handler(Exception, problems.unexpected)
+    app.register_error_handler(Exception, _unexpected)
+    web.register(app)
     return app

@@ -1,8 +1,6 @@
 """Messages from other systems, the message log, and the follow-up report."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from flask import Response, request
@@ -13,6 +11,7 @@ from engine.commands import CorrelateMessage
 
 from . import schemas
 from .auth import engine, require
+from .figures_csv import figures_csv
 from .paging import paged
 
 blp = Blueprint("messages", __name__, url_prefix="/api/v1", description="Messages and reports")
@@ -48,26 +47,5 @@ class FollowUp(MethodView):
         """The key figures; CSV with Accept: text/csv."""
         figures = engine().queries.follow_up(engine().config.socio_economic_values).as_dict()
         if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
-            return Response(_csv(figures), mimetype="text/csv")
+            return Response(figures_csv(figures), mimetype="text/csv")
         return figures
-
-
-def _csv(figures: dict) -> str:
-    """One row per figure: the figure's name, its key (if any) and its value."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["figure", "key", "value"])
-
-    def rows(name, value, key=""):
-        if isinstance(value, dict):
-            for inner, inner_value in value.items():
-                rows(name, inner_value, f"{key}/{inner}" if key else str(inner))
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                rows(name, item, f"{key}[{index}]")
-        else:
-            writer.writerow([name, key, value])
-
-    for name, value in figures.items():
-        rows(name, value)
-    return out.getvalue()

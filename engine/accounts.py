@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from .clock import utc_naive
 from .errors import InvalidInput, NotFound
@@ -62,3 +63,23 @@ def by_token(session, token: str) -> Account | None:
     user = session.query(User).filter_by(token_hash=token_hash(token)).one_or_none()
     return _account(user) if user else None
 
+
+
+def by_password(session, username: str, password: str) -> Account | None:
+    """The account, if the password is right. An unknown user costs a hash too, so that the
+    answer's timing does not tell which usernames exist."""
+    user = session.get(User, username) if username else None
+    stored = user.password_hash if user is not None and user.password_hash else _UNKNOWN_USER_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    return _account(user) if user is not None and user.password_hash else None
+
+
+def by_username(session, username: str) -> Account | None:
+    user = session.get(User, username)
+    return _account(user) if user else None
+
+
+_UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))

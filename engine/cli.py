@@ -15,12 +15,13 @@ import click
 from forms import SCHEMAS_DIR, FormRegistry
 
 from . import migrate
+from .checking import check_diagrams
 from .clock import FrozenClock
 from .commands import Actor, CompleteTask, Deploy, DetectStalls, StartInstance, Sweep
 from .config import EngineConfig
-from .definitions import check_set, parse_file
+from .definitions import check_set
 from .deployment import parse_all
-from .errors import DeploymentRejected, EngineError, Problem
+from .errors import DeploymentRejected, EngineError
 from .scheduler import run_forever
 from .service import Engine, build_engine
 from .simulation import START, WEEKS, Simulation, make_plan
@@ -65,20 +66,6 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
-def _form_problems(parsed: dict, registry: FormRegistry) -> list[Problem]:
-    """Every user task names a form whose schema exists."""
-    problems = []
-    for filename, parsed_file in parsed.items():
-        for model in parsed_file.models.values():
-            for task in model.user_tasks.values():
-                if not task.form_key:
-                    problems.append(Problem("user task has no kedja:formKey", task.element_id, file=filename))
-                elif registry.schema(task.form_key) is None:
-                    problems.append(Problem(f"no form schema '{task.form_key}' in {registry.directory}",
-                                            task.element_id, file=filename))
-    return problems
-
-
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--forms", "forms_dir", default=None, type=click.Path(exists=True, file_okay=False),
@@ -87,15 +74,8 @@ def check(files, forms_dir: str | None) -> None:
     """Check diagrams, each alone and together as a set, and their forms.
     Exit 1 with one problem per line."""
     config = EngineConfig.from_env()
-    parsed, problems = {}, []
-    for filename, xml in read_files(files):
-        try:
-            parsed[filename] = parse_file(xml, config.max_bpmn_bytes, filename)
-        except DeploymentRejected as rejected:
-            problems.extend(rejected.problems)
-    if not problems:  # a file that does not parse would make the set look incomplete
-        problems.extend(check_set(parsed))
-    problems.extend(_form_problems(parsed, FormRegistry(forms_dir or config.forms_dir or SCHEMAS_DIR)))
+    parsed, problems = check_diagrams(list(read_files(files)), config.max_bpmn_bytes,
+                                      FormRegistry(forms_dir or config.forms_dir or SCHEMAS_DIR))
     for problem in problems:
         click.echo(f"{problem.file}:{problem.line or '-'}: {problem.element_id or '-'}: {problem.message}")
     if problems:

@@ -69,6 +69,7 @@ class UserTaskInfo:
     form_key: str | None
     due_in: str | None  # expression giving an ISO 8601 duration
     lane: LaneRule | None
+    phase: str | None = None  # kedja:phase, the step of the process the task belongs to (for people)
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,8 @@ def _process_model(process: etree._Element, names, properties, filename, problem
             problems.append(Problem(f"lane '{rule.lane}' needs kedja:role and kedja:organisation",
                                     task.get("id"), task.sourceline, filename))
         model.user_tasks[task.get("id")] = UserTaskInfo(
-            task.get("id"), task.get("name"), task.get(_kedja("formKey")), task.get(_kedja("dueIn")), rule)
+            task.get("id"), task.get("name"), task.get(_kedja("formKey")), task.get(_kedja("dueIn")), rule,
+            task.get(_kedja("phase")))
     for tag in CATCH_TAGS + THROW_TAGS:
         for event in process.iter(f"{{{BPMN_NS}}}{tag}"):
             definition = event.find(f"{{{BPMN_NS}}}messageEventDefinition")

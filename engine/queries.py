@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -11,10 +12,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from forms import FormRegistry, option_providers, with_options
 
 from .errors import NotFound
-from .models import Delivery, Instance, InstanceFacts, Message, ProcessDefinition, StallFinding, TaskRow, Wait
+from .models import (
+    AuditEntry,
+    Delivery,
+    Instance,
+    InstanceFacts,
+    Message,
+    ProcessDefinition,
+    StallFinding,
+    TaskRow,
+    Wait,
+)
 from .reports import FollowUpFigures, follow_up_figures
 from .repository import Repository, fetch
-from .workflow import current_data, deserialize, task_data
+from .workflow import current_data, deserialize, element_progress, task_data
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,10 @@ def filled_form(session: Session, registry: FormRegistry, form_key: str | None) 
     return with_options(schema, form_options(session, providers)) if providers else schema
 
 
+INBOX_SORTS = {"created": TaskRow.created_at, "due": TaskRow.due_at, "name": TaskRow.name,
+               "process": TaskRow.process_key}
+
+
 class Queries:
     def __init__(self, session_factory: sessionmaker[Session], processes=None,
                  forms: FormRegistry | None = None) -> None:
@@ -72,8 +87,12 @@ class Queries:
             return filled_form(session, self._forms, fetch(session, TaskRow, task_id, "task").form_key)
 
     def inbox(self, organisation: str | None, username: str | None = None, *, scope: str = "organisation",
-              state: str = "open", process: str | None = None, page: int = 1, per_page: int = 50) -> Page:
-        """Tasks of one organisation (or, with scope='mine', claimed by the user); oldest first."""
+              state: str = "open", process: str | None = None, page: int = 1, per_page: int = 50,
+              due: str | None = None, claimed: str | None = None, sort: str = "created",
+              descending: bool = False, now: datetime | None = None) -> Page:
+        """Tasks of one organisation (or, with scope='mine', claimed by the user); oldest first.
+        `due`: 'overdue' or 'week' (due within 7 days of `now`); `claimed`: 'yes' or 'no';
+        `sort`: one of INBOX_SORTS."""
         query = select(TaskRow).where(TaskRow.state == state)
         if organisation is not None:
             query = query.where(TaskRow.organisation == organisation)
@@ -81,8 +100,95 @@ class Queries:
             query = query.where(or_(TaskRow.claimed_by == username, TaskRow.completed_by == username))
         if process:
             query = query.where(TaskRow.process_key == process)
+        if due and now is not None:
+            limit = now if due == "overdue" else now + timedelta(days=7)
+            query = query.where(TaskRow.due_at.is_not(None), TaskRow.due_at < limit)
+        if claimed == "yes":
+            query = query.where(TaskRow.claimed_by.is_not(None))
+        elif claimed == "no":
+            query = query.where(TaskRow.claimed_by.is_(None))
+        column = INBOX_SORTS[sort]
+        order = [column.desc() if descending else column.asc(), TaskRow.id]
+        if sort == "due":  # tasks without a due date last, whichever the direction
+            order.insert(0, TaskRow.due_at.is_(None))
         with self._session_factory() as session:
-            return _page(session, query.order_by(TaskRow.created_at, TaskRow.id), page, per_page)
+            return _page(session, query.order_by(*order), page, per_page)
+
+    def task_context(self, tasks) -> dict[str, dict]:
+        """For a page of tasks: each one's case (business key) and phase (kedja:phase in its diagram)."""
+        found: dict[str, dict] = {}
+        with self._session_factory() as session:
+            cases = {row.id: row for row in session.execute(select(
+                Instance.id, Instance.business_key, Instance.definition_id).where(
+                Instance.id.in_({task.instance_id for task in tasks})))}
+            repo = Repository(session)
+            for task in tasks:
+                case = cases.get(task.instance_id)
+                info = None
+                if case is not None:
+                    info = self._processes.get(case.definition_id, repo).model.user_tasks.get(task.element_id)
+                found[task.id] = {"business_key": case.business_key if case else None,
+                                  "phase": info.phase if info else None}
+        return found
+
+    def brief(self, instance_ids) -> dict[str, dict]:
+        """Process, business key and status of several instances (for links)."""
+        with self._session_factory() as session:
+            return {row.id: {"id": row.id, "process": row.process_key, "business_key": row.business_key,
+                             "status": row.status}
+                    for row in session.execute(select(Instance.id, Instance.process_key, Instance.business_key,
+                                                      Instance.status).where(Instance.id.in_(set(instance_ids))))}
+
+    def running_by_version(self) -> dict[int, int]:
+        """How many unfinished instances each process version has."""
+        with self._session_factory() as session:
+            return dict(session.execute(select(Instance.definition_id, func.count()).where(
+                Instance.status.not_in(("completed", "terminated"))).group_by(Instance.definition_id)).all())
+
+    def facts(self, instance_id: str) -> dict:
+        with self._session_factory() as session:
+            row = session.get(InstanceFacts, instance_id)
+            return json.loads(row.facts) if row else {}
+
+    def element_progress(self, instance_id: str) -> tuple[set[str], set[str]]:
+        """Elements passed and elements active now (loads the workflow: a single-case read)."""
+        with self._session_factory() as session:
+            instance = fetch(session, Instance, instance_id, "instance")
+            workflow = deserialize(instance.state, self._processes.get(instance.definition_id, Repository(session)))
+            return element_progress(workflow)
+
+    def definition(self, definition_id: int) -> ProcessDefinition:
+        with self._session_factory() as session:
+            return fetch(session, ProcessDefinition, definition_id, "process version")
+
+    def waits_of(self, instance_ids) -> dict[str, list[dict]]:
+        """What each instance waits for (one query for a page of instances)."""
+        found: dict[str, list[dict]] = {}
+        with self._session_factory() as session:
+            for wait in session.scalars(select(Wait).where(Wait.instance_id.in_(set(instance_ids)))
+                                        .order_by(Wait.id)):
+                found.setdefault(wait.instance_id, []).append(_wait_view(wait))
+        return found
+
+    def open_tasks_of(self, instance_ids) -> dict[str, list[TaskRow]]:
+        found: dict[str, list[TaskRow]] = {}
+        with self._session_factory() as session:
+            for task in session.scalars(select(TaskRow).where(TaskRow.instance_id.in_(set(instance_ids)),
+                                                              TaskRow.state == "open").order_by(TaskRow.created_at)):
+                found.setdefault(task.instance_id, []).append(task)
+        return found
+
+    def status_counts(self) -> dict[str, int]:
+        with self._session_factory() as session:
+            return dict(session.execute(select(Instance.status, func.count()).group_by(Instance.status)).all())
+
+    def audit_log(self, instance_id: str | None = None, page: int = 1, per_page: int = 50) -> Page:
+        """Administrators' actions, newest first."""
+        query = select(AuditEntry)
+        if instance_id:
+            query = query.where(AuditEntry.instance_id == instance_id)
+        with self._session_factory() as session:
+            return _page(session, query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), page, per_page)
 
     def task(self, task_id: str) -> TaskRow:
         with self._session_factory() as session:
@@ -171,14 +277,15 @@ class Queries:
                 "status": instance.status, "phase": phase}
 
     def messages(self, status: str | None = None, name: str | None = None, page: int = 1,
-                 per_page: int = 50) -> Page:
+                 per_page: int = 50, newest_first: bool = False) -> Page:
         query = select(Message)
         if status:
             query = query.where(Message.status == status)
         if name:
             query = query.where(Message.name == name)
         with self._session_factory() as session:
-            return _page(session, query.order_by(Message.created_at, Message.id), page, per_page)
+            order = (Message.created_at.desc(), Message.id.desc()) if newest_first else (Message.created_at, Message.id)
+            return _page(session, query.order_by(*order), page, per_page)
 
     def message(self, message_id: str) -> Message:
         with self._session_factory() as session:

@@ -397,3 +397,14 @@ def migrate(workflow: BpmnWorkflow, new: CompiledProcess, now: datetime) -> None
     workflow.subprocess_specs = new.subprocess_specs
     with engine_time(now):
         _settle(workflow)
+
+
+def element_progress(workflow: BpmnWorkflow) -> tuple[set[str], set[str]]:
+    """The diagram elements the instance has passed, and those it is at now (for drawing)."""
+    done, active = set(), set()
+    for task in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY | TaskState.WAITING
+                                   | TaskState.STARTED):
+        element = task.task_spec.bpmn_id
+        if element:
+            (done if task.state == TaskState.COMPLETED else active).add(element)
+    return done, active

@@ -34,8 +34,24 @@ def declare(diagram: Diagram, *names: str) -> None:
         diagram.message(name, {prop: f'{prop}' for prop in MESSAGES[name]})
 
 
+# The step of its process each user task belongs to (shown in the inbox as the case's phase).
+PHASES = {
+    "register": "Bruttolista", "needs_inventory": "Screening och behov", "requirement": "Krav",
+    "publish": "Annonsering", "award": "Tilldelning", "contract": "Avtal", "start_meeting": "Uppföljning",
+    "request_correction": "Sanktion", "review_answer": "Sanktion", "sanction": "Sanktion",
+    "final_report": "Uppföljning",
+    "bid": "Anbud", "first_meeting": "Tilldelning", "remind_meeting": "Tilldelning",
+    "recruitment_need": "Vakanser", "vacancy_escalated": "Kandidater", "decide_candidate": "Kandidater",
+    "follow_placement": "Placering", "monthly_report": "Rapporter", "answer_correction": "Sanktion",
+    "note_sanction": "Sanktion",
+    "identify": "1 Identifiering", "assess": "2 Utredning och bedömning", "work_ability": "2 Utredning och bedömning",
+    "coordinate": "2 Utredning och bedömning", "training": "3 Basutbildning", "training_review": "3 Basutbildning",
+    "match": "4 Matchning", "placement": "5 Praktik eller särskild utbildning", "after_dropout": "4 Matchning",
+}
+
+
 def user(diagram, node_id, name, lane, col, row=0, form=None, due=None, **kw):
-    attrs = {"kedja:formKey": form or node_id}
+    attrs = {"kedja:formKey": form or node_id, "kedja:phase": PHASES[node_id]}
     if due:
         attrs["kedja:dueIn"] = f"'{due}'"
     return diagram.node(node_id, "user", name, lane, col, row, attrs=attrs, **kw)

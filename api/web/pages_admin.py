@@ -1,0 +1,88 @@
+"""The admin console: instances by status and what each waits for, stalled instances and why,
+suspend / resume / terminate / retry (each audited by the engine), the message and audit logs."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+
+from engine.commands import Actor, ResumeInstance, RetryInstance, SuspendInstance, TerminateInstance
+from engine.errors import ConcurrentUpdate, InvalidState, StepFailed
+
+from .labels import MESSAGE_STATUSES, STALL_REASONS, STATUSES
+from .session import login_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+ACTIONS = {"suspend": (SuspendInstance, "pausad"), "resume": (ResumeInstance, "återupptagen"),
+           "terminate": (TerminateInstance, "avbruten"), "retry": (RetryInstance, "körd igen")}
+PER_PAGE = 25
+
+
+def _engine():
+    return current_app.extensions["kedja"]
+
+
+def _page() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 10_000))
+    except ValueError:
+        return 1
+
+
+@bp.get("")
+@login_required("admin")
+def index():
+    queries = _engine().queries
+    status = request.args.get("status", "")
+    status = status if status in STATUSES else ""
+    page = queries.instances(status=status or None, page=_page(), per_page=PER_PAGE)
+    ids = [instance.id for instance in page.items]
+    return render_template("admin.html", tab="instances", page=page, status=status,
+                           counts=queries.status_counts(), waits=queries.waits_of(ids),
+                           tasks=queries.open_tasks_of(ids), pages=max(1, -(-page.total // PER_PAGE)))
+
+
+@bp.get("/stalled")
+@login_required("admin")
+def stalled():
+    reason = request.args.get("reason", "")
+    reason = reason if reason in STALL_REASONS else ""
+    page = _engine().queries.stalled(reason or None, _page(), PER_PAGE)
+    return render_template("admin_stalled.html", tab="stalled", page=page, reason=reason,
+                           pages=max(1, -(-page.total // PER_PAGE)))
+
+
+@bp.get("/messages")
+@login_required("admin")
+def messages():
+    status = request.args.get("status", "")
+    status = status if status in MESSAGE_STATUSES else ""
+    page = _engine().queries.messages(status=status or None, page=_page(), per_page=PER_PAGE, newest_first=True)
+    rows = [{"message": m, "correlation": json.loads(m.correlation_key or "{}")} for m in page.items]
+    return render_template("admin_messages.html", tab="messages", page=page, rows=rows, status=status,
+                           pages=max(1, -(-page.total // PER_PAGE)))
+
+
+@bp.get("/audit")
+@login_required("admin")
+def audit():
+    page = _engine().queries.audit_log(page=_page(), per_page=PER_PAGE)
+    return render_template("admin_audit.html", tab="audit", page=page, pages=max(1, -(-page.total // PER_PAGE)))
+
+
+@bp.post("/instances/<instance_id>/<action>")
+@login_required("admin")
+def act(instance_id, action):
+    if action not in ACTIONS:
+        flash("Okänd åtgärd.", "error")
+        return redirect(url_for("admin.index"))
+    command, done = ACTIONS[action]
+    try:
+        _engine().execute(command(instance_id, Actor(g.account.username, g.account.organisation)))
+        flash(f"Instansen är {done}.", "info")
+    except (InvalidState, ConcurrentUpdate) as err:
+        flash(f"Det gick inte: {err}", "error")
+    except StepFailed as err:
+        flash(f"Steget misslyckades igen: {err}", "error")
+    target = request.form.get("back", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("admin.index"))

@@ -1,0 +1,64 @@
+"""The case page (diagram with where the case is and has been, history, linked cases) and the
+chain page of a procurement (its suppliers and participants, each with phase and status)."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, render_template
+
+from engine.errors import NotFound
+
+from .. import access
+from .session import login_required
+
+bp = Blueprint("cases", __name__)
+
+
+def _engine():
+    return current_app.extensions["kedja"]
+
+
+@bp.get("/cases/<instance_id>")
+@login_required()
+def case(instance_id):
+    view = access.instance_view(instance_id)  # 404 for what the user may not see; participant reads logged
+    queries = _engine().queries
+    done, active = queries.element_progress(instance_id)
+    linked_ids = [link["instance_id"] for link in view["linked"]]
+    briefs = queries.brief(linked_ids)
+    linked = [dict(link, **briefs[link["instance_id"]]) for link in view["linked"]
+              if link["instance_id"] in briefs and access.may_see_instance(link["instance_id"])]
+    facts = queries.facts(instance_id)
+    audit = queries.audit_log(instance_id, per_page=50).items if g.account.has("admin") else []
+    return render_template("case.html", view=view, instance=view["instance"], linked=linked,
+                           procurement_id=facts.get("procurement_id"), audit=audit,
+                           progress={"done": sorted(done), "active": sorted(active),
+                                     "open": sorted({t.element_id for t in view["open_tasks"]}),
+                                     "error": view["instance"].error_element})
+
+
+@bp.get("/cases/<instance_id>/diagram.bpmn")
+@login_required()
+def case_diagram(instance_id):
+    """The XML of the version the case runs on (what the case page draws)."""
+    if not access.may_see_instance(instance_id):
+        raise NotFound(f"no instance {instance_id}")
+    instance = _engine().queries.instance(instance_id)["instance"]
+    definition = _engine().queries.definition(instance.definition_id)
+    return Response(definition.bpmn_xml, mimetype="application/xml")
+
+
+@bp.get("/chains/<procurement_id>")
+@login_required()
+def chain(procurement_id):
+    chain = _engine().queries.chain(procurement_id)
+    visible = [m for m in chain["target_group"] if access.may_see_instance(m["id"])]
+    procurement = chain["procurement"][0]
+    may_see_procurement = access.may_see_instance(procurement["id"])
+    if not may_see_procurement and not visible:
+        raise NotFound(f"no procurement {procurement_id}")
+    suppliers = [m for m in chain["supplier"]
+                 if g.account.has("admin", "caseworker") or access.may_see_instance(m["id"])]
+    return render_template("chain.html", procurement_id=procurement_id, procurement=procurement,
+                           may_see_procurement=may_see_procurement, suppliers=suppliers, participants=visible,
+                           hidden=len(chain["target_group"]) - len(visible),
+                           facts=_engine().queries.facts(procurement["id"]) if may_see_procurement else {},
+                           may_see=access.may_see_instance)

@@ -1,0 +1,27 @@
+"""The follow-up dashboard: the key figures of MODEL.md with charts, and the same as CSV."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, render_template
+
+from ..figures_csv import figures_csv
+from .session import login_required
+
+bp = Blueprint("followup", __name__, url_prefix="/uppfoljning")
+
+
+def _figures() -> dict:
+    engine = current_app.extensions["kedja"]
+    return engine.queries.follow_up(engine.config.socio_economic_values).as_dict()
+
+
+@bp.get("")
+@login_required()
+def dashboard():
+    return render_template("followup.html", figures=_figures())
+
+
+@bp.get("/nyckeltal.csv")
+@login_required()
+def as_csv():
+    return Response(figures_csv(_figures()), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=nyckeltal.csv"})

@@ -1,0 +1,103 @@
+"""The modeller for process owners: edit a diagram in the browser, check it with the same rules
+as `kedja check` (the edited file together with the other deployed processes), deploy it as a
+new version. Running instances stay on the version they started on."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+
+from engine.checking import check_diagrams
+from engine.commands import Deploy
+from engine.definitions import parse_file
+from engine.errors import DeploymentRejected, NotFound, Problem
+
+from ..problems import problem
+from .session import login_required
+
+bp = Blueprint("modeller", __name__, url_prefix="/modeller")
+EDITED = "redigerad.bpmn"
+
+
+def _engine():
+    return current_app.extensions["kedja"]
+
+
+@bp.get("")
+@login_required("process_owner")
+def index():
+    definitions = _engine().queries.definitions()
+    by_key: dict[str, list] = {}
+    for definition in definitions:
+        by_key.setdefault(definition.key, []).append(definition)
+    key = request.args.get("process") or (sorted(by_key)[0] if by_key else None)
+    versions = by_key.get(key, [])
+    chosen = versions[-1] if versions else None
+    if versions and request.args.get("version", "").isdigit():
+        chosen = next((d for d in versions if d.version == int(request.args["version"])), chosen)
+    counts = _engine().queries.running_by_version()
+    return render_template("modeller.html", by_key=by_key, key=key, chosen=chosen, counts=counts,
+                           form_keys=sorted(_engine().forms.keys()),
+                           xml_url=url_for("modeller.xml", definition_id=chosen.id) if chosen else None)
+
+
+@bp.get("/versions/<int:definition_id>.bpmn")
+@login_required("process_owner")
+def xml(definition_id):
+    return Response(_engine().queries.definition(definition_id).bpmn_xml, mimetype="application/xml")
+
+
+def _problems(xml: str) -> list[Problem]:
+    """Check the edited file as `kedja check` would check it beside the latest versions of the
+    other deployed processes (so a message that loses its catcher is found)."""
+    config = _engine().config
+    try:
+        edited_keys = set(parse_file(xml, config.max_bpmn_bytes, EDITED).models)
+    except DeploymentRejected as rejected:
+        return rejected.problems
+    files, seen = [(EDITED, xml)], set()
+    latest = {}
+    for definition in _engine().queries.definitions():
+        latest[definition.key] = definition
+    for key, definition in sorted(latest.items()):
+        if key not in edited_keys and definition.checksum not in seen:
+            seen.add(definition.checksum)
+            files.append((f"{key} v{definition.version}", definition.bpmn_xml))
+    return check_diagrams(files, config.max_bpmn_bytes, _engine().forms)[1]
+
+
+def _xml_body() -> str | Response:
+    payload = request.get_json(silent=True) or {}
+    xml = payload.get("xml")
+    if not isinstance(xml, str) or not xml.strip():
+        return problem(400, "send {\"xml\": \"<the diagram>\"}")
+    return xml
+
+
+def _as_json(problems: list[Problem]) -> list[dict]:
+    return [{"element_id": p.element_id, "line": p.line, "file": p.file, "message": p.message} for p in problems]
+
+
+@bp.post("/check")
+@login_required("process_owner")
+def check():
+    xml = _xml_body()
+    if isinstance(xml, Response):
+        return xml
+    return jsonify({"problems": _as_json(_problems(xml))})
+
+
+@bp.post("/deploy")
+@login_required("process_owner")
+def deploy():
+    """Deploy the edited diagram after the check; 422 with the problems if it does not pass."""
+    xml = _xml_body()
+    if isinstance(xml, Response):
+        return xml
+    problems = _problems(xml)
+    if problems:
+        return problem(422, "the diagram cannot be deployed", errors=_as_json(problems))
+    versions = _engine().execute(Deploy(((EDITED, xml),)))
+    if not versions:
+        raise NotFound("no executable process in the diagram")
+    return jsonify({"versions": [{"key": v.key, "version": v.version, "created": v.created,
+                                  "url": url_for("modeller.index", process=v.key, version=v.version)}
+                                 for v in versions]}), 201

@@ -1,0 +1,151 @@
+"""The inbox and the task page: list, claim, release, fill in and complete."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+
+from engine.clock import utc_naive
+from engine.commands import Actor, ClaimTask, CompleteTask, ReleaseTask
+from engine.errors import ConcurrentUpdate, InvalidInput, InvalidState, StepFailed
+from engine.queries import INBOX_SORTS
+from forms import FieldError
+
+from .. import access
+from .formrender import data_from_form, fields_of, row_counts
+from .session import login_required
+
+bp = Blueprint("work", __name__)
+WORKERS = ("caseworker", "supplier", "admin")
+PER_PAGE = 25
+FILTERS = {"scope": ("organisation", "mine"), "due": ("", "overdue", "week"), "claimed": ("", "yes", "no"),
+           "sort": tuple(INBOX_SORTS), "order": ("asc", "desc")}
+
+
+def _engine():
+    return current_app.extensions["kedja"]
+
+
+def _actor() -> Actor:
+    return Actor(g.account.username, g.account.organisation)
+
+
+def _filters() -> dict:
+    """The inbox's filters from the query string; anything unknown falls back to the default."""
+    chosen = {name: request.args.get(name, values[0]) for name, values in FILTERS.items()}
+    chosen = {name: value if value in FILTERS[name] else FILTERS[name][0] for name, value in chosen.items()}
+    processes = {d.key for d in _engine().queries.definitions()}
+    chosen["process"] = request.args.get("process", "") if request.args.get("process") in processes else ""
+    try:
+        chosen["page"] = max(1, min(int(request.args.get("page", 1)), 10_000))
+    except ValueError:
+        chosen["page"] = 1
+    return chosen
+
+
+@bp.get("/")
+@login_required()
+def inbox():
+    if not g.account.has(*WORKERS):  # process owners only: their page is the modeller
+        return redirect(url_for("modeller.index"))
+    chosen = _filters()
+    page = _engine().queries.inbox(
+        g.account.organisation, g.account.username, scope=chosen["scope"], process=chosen["process"] or None,
+        due=chosen["due"] or None, claimed=chosen["claimed"] or None, sort=chosen["sort"],
+        descending=chosen["order"] == "desc", page=chosen["page"], per_page=PER_PAGE,
+        now=utc_naive(_engine().now()))
+    context = _engine().queries.task_context(page.items)
+    pages = max(1, -(-page.total // PER_PAGE))
+    return render_template("inbox.html", page=page, context=context, chosen=chosen, pages=pages,
+                           processes=sorted({d.key for d in _engine().queries.definitions()}))
+
+
+def _back() -> str:
+    """Back where the user came from on this site (the inbox with its filters), else the inbox."""
+    target = request.form.get("back", "")
+    return target if target.startswith("/") and not target.startswith("//") else url_for("work.inbox")
+
+
+@bp.post("/tasks/<task_id>/claim")
+@login_required(*WORKERS)
+def claim(task_id):
+    access.task_row(task_id)
+    try:
+        _engine().execute(ClaimTask(task_id, _actor()))
+        flash("Du har tagit uppgiften.", "info")
+    except (ConcurrentUpdate, InvalidState) as err:
+        flash(f"Uppgiften kunde inte tas: {err}", "error")
+    return redirect(_back())
+
+
+@bp.post("/tasks/<task_id>/release")
+@login_required(*WORKERS)
+def release(task_id):
+    access.task_row(task_id)
+    try:
+        _engine().execute(ReleaseTask(task_id, _actor()))
+        flash("Uppgiften är släppt.", "info")
+    except (ConcurrentUpdate, InvalidState) as err:
+        flash(f"Uppgiften kunde inte släppas: {err}", "error")
+    return redirect(_back())
+
+
+def _render_task(task, values=None, errors: list[FieldError] = (), rows=None, status=200):
+    schema = _engine().queries.task_form(task.id) or {"type": "object", "properties": {}}
+    data = _engine().queries.task_data(task.id) if task.state == "open" else {}
+    context = _engine().queries.task_context([task])[task.id]
+    by_field: dict[str, list[str]] = {}
+    for error in errors:
+        by_field.setdefault(error.field, []).append(error.message)
+    return render_template("task.html", task=task, schema=schema, context=context,
+                           fields=fields_of(schema, values, rows), errors=by_field,
+                           facts=_facts(data)), status
+
+
+def _facts(data: dict) -> list[tuple[str, str]]:
+    """The case's data a caseworker may want beside the form: the simple values, not lists."""
+    simple = (str, int, float, bool)
+    return [(key, str(value)) for key, value in sorted(data.items())
+            if isinstance(value, simple) and not key.startswith("_")][:40]
+
+
+@bp.get("/tasks/<task_id>")
+@login_required(*WORKERS)
+def task_page(task_id):
+    task = access.task_row(task_id, with_data=True)
+    return _render_task(task)
+
+
+@bp.post("/tasks/<task_id>")
+@login_required(*WORKERS)
+def complete(task_id):
+    task = access.task_row(task_id, with_data=True)
+    schema = _engine().queries.task_form(task_id) or {"type": "object", "properties": {}}
+    data = data_from_form(schema, request.form)
+    rows = row_counts(request.form)
+    if request.form.get("add_row"):  # another row in a list: render again, nothing is saved
+        rows[request.form["add_row"]] = rows.get(request.form["add_row"], 0) + 1
+        return _render_task(task, data, rows=rows)
+    try:
+        _engine().execute(CompleteTask(task_id, data, _actor()))
+    except InvalidInput as err:
+        fields = err.fields or [FieldError("(formuläret)", str(err))]
+        flash("Formuläret har fel. Rätta fälten som är markerade.", "error")
+        return _render_task(task, data, fields, rows, status=422)
+    except (ConcurrentUpdate, InvalidState) as err:
+        flash(f"Uppgiften kunde inte slutföras: {err}", "error")
+        return redirect(url_for("work.task_page", task_id=task_id))
+    except StepFailed as err:
+        flash(f"Uppgiften sparades inte: nästa steg i processen misslyckades ({err}). "
+              "Ärendet syns nu för administratören.", "error")
+        return redirect(url_for("work.inbox"))
+    flash(f"Klart: {task.name}.", "info")
+    return redirect(_next_task(task_id))
+
+
+def _next_task(done_id: str) -> str:
+    """On to the next task: my organisation's oldest open task that nobody else has taken."""
+    page = _engine().queries.inbox(g.account.organisation, g.account.username, claimed="no", per_page=5)
+    mine = _engine().queries.inbox(g.account.organisation, g.account.username, scope="mine", per_page=5)
+    for task in list(mine.items) + list(page.items):
+        if task.id != done_id and task.state == "open":
+            return url_for("work.task_page", task_id=task.id)
+    return url_for("work.inbox")

@@ -1,0 +1,74 @@
+"""Signing in to the pages: username + password (Argon2id), a session cookie, logout."""
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+
+from engine.accounts import by_password, by_username
+
+bp = Blueprint("session", __name__)
+
+
+def _engine():
+    return current_app.extensions["kedja"]
+
+
+def load_account() -> None:
+    """The signed-in account, read again on every request (a removed user is out at once)."""
+    g.account = None
+    username = session.get("username")
+    if username:
+        with _engine().session_factory() as db:
+            g.account = by_username(db, username)
+        if g.account is None:
+            session.clear()
+
+
+def login_required(*roles: str):
+    """Pages for signed-in users (and, with `roles`, only those having one of them)."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if g.get("account") is None:
+                return redirect(url_for("session.login", next=request.full_path.rstrip("?")))
+            if roles and not g.account.has(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (no open redirect to another host)."""
+    if not target:
+        return url_for("work.inbox")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("work.inbox")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("login.html", next=request.args.get("next", ""))
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    with _engine().session_factory() as db:
+        account = by_password(db, username, password)
+    if account is None:
+        flash("Fel användarnamn eller lösenord.", "error")
+        return render_template("login.html", next=request.form.get("next", ""), username=username), 401
+    session.clear()  # a new session on sign-in (no fixation)
+    session["username"] = account.username
+    session.permanent = True
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    flash("Du är utloggad.", "info")
+    return redirect(url_for("session.login"))
