@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# The web application's browser libraries (bpmn-js, Chart.js), pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | sha1sum | cut -c1-12)
 
 .PHONY: run test test-postgres bench check lint clean
 
@@ -11,17 +13,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-## run: install, migrate var/kedja.db (SQLite), add the demo organisations and users, deploy
-## processes/ and serve the API on http://127.0.0.1:8000 (with the background sweep)
-run: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## run: install, migrate var/kedja.db (SQLite), add the demo organisations, users and cases, deploy
+## processes/ and serve the web application and the API on http://127.0.0.1:8000 (with the background sweep)
+run: $(STAMP) $(NODE_STAMP)
 	$(BIN)/kedja demo
 	$(BIN)/kedja serve
 
-## test: the whole test suite (SQLite; set KEDJA_TEST_DATABASE_URL for PostgreSQL)
-test: $(STAMP)
+## test: the whole test suite (SQLite; set KEDJA_TEST_DATABASE_URL for PostgreSQL). The browser
+## tests need /usr/bin/chromium (Debian's chromium; .ci/run installs it) and are skipped without it.
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest -q
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) $(NODE_STAMP)
 	KEDJA_TEST_DATABASE_URL=$${KEDJA_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(BIN)/pytest -q
 
 ## bench: the engine-overhead benchmark (prints its figures)
@@ -35,4 +42,4 @@ check: $(STAMP)
 	@if ls processes/*.bpmn >/dev/null 2>&1; then $(BIN)/kedja check processes/*.bpmn; else echo "no diagrams in processes/ yet"; fi
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules test-output

@@ -10,7 +10,7 @@ from waitress import serve as waitress_serve
 
 from engine.accounts import ROLES, add_organisation, add_user
 from engine.cli import PROCESSES_DIR, main, open_engine, read_files
-from engine.commands import Deploy
+from engine.commands import Deploy, StartInstance
 from engine.errors import EngineError
 from engine.scheduler import start_background
 
@@ -106,6 +106,29 @@ def demo(tokens_file: str) -> None:
                f"(password '{DEMO_PASSWORD}'); API tokens in {tokens_file}")
     for username, name, role, token in created:
         click.echo(f"  {username:45} {name:38} {role:14} {token}")
+    _demo_cases(engine)
+
+
+# A first procurement and three participants, so that inboxes are not empty on a new machine.
+DEMO_CASES = [
+    ("procurement", "UPH-DEMO-1", {"procurement_id": "UPH-DEMO-1", "buyer_organisation": "Higab"}),
+    *[("target_group", pid, {"participant_id": pid, "procurement_id": "UPH-DEMO-1", "case_owner": owner,
+                             "district": district, "coordination_association": "Samordningsförbundet Göteborg Nordost"})
+      for pid, owner, district in [("P-DEMO-1", "Arbetsförmedlingen", "Angered"),
+                                   ("P-DEMO-2", "Arbetsförmedlingen", "Västra Hisingen"),
+                                   ("P-DEMO-3", "Angered", "Angered")]],
+]
+
+
+def _demo_cases(engine) -> None:
+    """Deploy processes/ and start the demo cases, once (not again when the database has cases)."""
+    paths = sorted(PROCESSES_DIR.glob("*.bpmn"))
+    if not paths or engine.queries.instances(per_page=1).total:
+        return
+    engine.execute(Deploy(read_files(paths)))
+    for process, business_key, data in DEMO_CASES:
+        engine.execute(StartInstance(process, data, business_key))
+    click.echo(f"{len(DEMO_CASES)} demo cases started: " + ", ".join(key for _p, key, _d in DEMO_CASES))
 
 
 @main.command()
