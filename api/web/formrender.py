@@ -5,6 +5,7 @@ each server error lands next to its field. No form is written by hand: a new sch
 forms/schemas/ renders without code."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,11 +111,12 @@ def _value(path: str, prop: dict, form: MultiDict) -> Any:
     if kind == "integer":
         number = _int(raw)
         return raw if number is None else number
-    if kind == "number":
+    if kind == "number":  # a Swedish decimal comma is accepted; NaN and infinity are not numbers here
         try:
-            return float(raw.replace(",", ".")) if not raw.lstrip("-").isdigit() else int(raw)
+            number = int(raw) if raw.lstrip("-").isdigit() else float(raw.replace(",", "."))
         except ValueError:
             return raw
+        return number if math.isfinite(number) else raw
     return raw
 
 

@@ -1,0 +1,106 @@
+"""The pages' rules: sign-in, CSRF, who sees what, filters, errors as pages."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engine.models import AccessLog
+
+from .conftest import start_participant
+
+
+def test_pages_need_sign_in_and_a_wrong_password_is_refused(browser):
+    anonymous = browser()
+    response = anonymous.get("/cases/whatever")
+    assert response.status_code == 302 and response.location.startswith("/login?next=/cases/whatever")
+    response = anonymous.login("af", "fel")
+    assert response.status_code == 401 and "Fel användarnamn eller lösenord" in response.get_data(as_text=True)
+    assert anonymous.login("nobody", "fel").status_code == 401
+    assert anonymous.get("/").status_code == 302
+
+
+def test_sign_in_goes_on_to_the_page_asked_for_but_never_to_another_site(browser):
+    user = browser()
+    user.get("/login")
+    response = user.post("/login", {"username": "af", "password": "rätt-lösen-1", "next": "/uppfoljning"})
+    assert response.location == "/uppfoljning"
+    for target in ("//evil.example/x", "https://evil.example/", "javascript:alert(1)"):
+        user = browser()
+        user.get("/login")
+        response = user.post("/login", {"username": "af", "password": "rätt-lösen-1", "next": target})
+        assert response.location == "/", target
+
+
+def test_every_form_post_needs_the_csrf_token(browser, engine):
+    start_participant(engine, "P-1", "Arbetsförmedlingen")
+    user = browser("af")
+    task = engine.queries.inbox("Arbetsförmedlingen").items[0]
+    response = user.post(f"/tasks/{task.id}/claim", with_token=False)
+    assert response.status_code == 400
+    assert engine.queries.task(task.id).claimed_by is None
+    assert user.post(f"/tasks/{task.id}/claim").status_code == 302
+    assert engine.queries.task(task.id).claimed_by == "af"
+    assert user.post("/logout", with_token=False).status_code == 400
+    user.post("/logout")
+    assert user.get("/").status_code == 302  # signed out
+
+
+def test_participant_cases_only_for_the_bodies_working_with_them(browser, engine):
+    mine = start_participant(engine, "P-AF", "Arbetsförmedlingen")
+    task = engine.queries.inbox("Arbetsförmedlingen").items[0]
+    angered = browser("angered")
+    for path in (f"/tasks/{task.id}", f"/cases/{mine}", f"/cases/{mine}/diagram.bpmn"):
+        response = angered.get(path)
+        assert response.status_code == 404, path
+        assert "P-AF" not in response.get_data(as_text=True)
+    assert angered.post(f"/tasks/{task.id}/claim").status_code == 404
+    assert "P-AF" not in angered.get("/").get_data(as_text=True)
+
+    af = browser("af")
+    assert af.get(f"/cases/{mine}").status_code == 200
+    assert af.get(f"/tasks/{task.id}").status_code == 200
+    with engine.session_factory() as session:
+        reads = [(r.username, r.what) for r in session.scalars(select(AccessLog).where(AccessLog.instance_id == mine))]
+    assert ("af", "instance") in reads and ("af", "task identify") in reads
+
+    admin = browser("admin")
+    assert admin.get(f"/cases/{mine}").status_code == 200  # the case and its state ...
+    assert admin.get(f"/tasks/{task.id}").status_code == 404  # ... but not the participant's task data
+
+
+def test_pages_by_role(browser):
+    caseworker = browser("af")
+    assert caseworker.get("/modeller").status_code == 403
+    assert caseworker.get("/admin").status_code == 403
+    assert caseworker.get("/admin/messages").status_code == 403
+    owner = browser("owner")
+    assert owner.get("/").location == "/modeller"  # no inbox of their own
+    assert owner.get("/modeller").status_code == 200
+    admin = browser("admin")
+    for path in ("/admin", "/admin/stalled", "/admin/messages", "/admin/audit", "/admin?status=error&page=x"):
+        assert admin.get(path).status_code == 200, path
+    assert admin.get("/modeller").status_code == 403
+
+
+def test_the_inbox_filters_and_sorts(browser, engine, clock):
+    start_participant(engine, "P-OLD", "Arbetsförmedlingen")
+    clock.advance(days=20)  # identification is due in 14 days: this one is overdue now
+    start_participant(engine, "P-NEW", "Arbetsförmedlingen")
+    user = browser("af")
+    page = user.get("/?due=overdue").get_data(as_text=True)
+    assert "P-OLD" in page and "P-NEW" not in page
+    page = user.get("/?sort=due&order=desc").get_data(as_text=True)
+    assert page.index("P-NEW") < page.index("P-OLD")
+    page = user.get("/?process=procurement").get_data(as_text=True)
+    assert "Inga uppgifter" in page
+    page = user.get("/?sort=nonsense&page=-4&due=<script>").get_data(as_text=True)  # falls back, no error
+    assert "P-OLD" in page and "<script>" not in page
+
+
+def test_errors_are_pages_for_people_and_problems_for_the_api(browser, app):
+    user = browser("af")
+    response = user.get("/no/such/page")
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    response = app.test_client().get("/api/v1/no/such")
+    assert response.status_code in (401, 404) and response.mimetype == "application/problem+json"
+    assert user.get("/vendor/bpmn-js/../../package.json").status_code == 404
+    assert user.get("/vendor/left-pad/index.js").status_code == 404
