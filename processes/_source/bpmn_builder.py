@@ -67,6 +67,10 @@ class Diagram:
         self.properties: dict[str, dict[str, str]] = {}  # property -> {message name: expression}
         self.documentation: str = ""
         self.facts: list[str] = []  # variables kept for the follow-up figures
+        # Collections a multi-instance activity iterates over. loopDataInputRef is a reference
+        # by id in BPMN; SpiffWorkflow reads it as a variable name. A data object of that id
+        # makes both true, so bpmn-js (the modeller) keeps the reference instead of dropping it.
+        self.collections: list[str] = []
 
     # --- description --------------------------------------------------------------------
     def lane(self, lane_id: str, name: str, role: str, organisation: str, rows: int = 1) -> None:
@@ -205,6 +209,8 @@ class Diagram:
                     out.append(f"        <bpmn:flowNodeRef>{node.id}</bpmn:flowNodeRef>")
             out.append("      </bpmn:lane>")
         out.append("    </bpmn:laneSet>")
+        for collection in self.collections:
+            out.append(f'    <bpmn:dataObject id="{collection}" name="{collection}"/>')
         for node in self.nodes.values():
             if node.parent is None:
                 out.append(self._node_xml(node, "    ").rstrip("\n"))

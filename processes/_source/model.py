@@ -99,6 +99,7 @@ def procurement() -> Diagram:
     user(d, "award", "Utvärdera anbud och tilldela", b, 11, form="award")
     d.node("notify_bidders", "subprocess", "Meddela tilldelningsbeslut", b, 12, span=(3, 1),
            body=multi_instance("bids", "bidder"))
+    d.collections.append("bids")
     d.node("notify_start", "start", None, b, 12.1, parent="notify_bidders")
     d.node("send_award", "throw", "Tilldelningsbeslut", b, 13, parent="notify_bidders", body=message_def(
         "send_award", "award_decision",
@@ -242,6 +243,7 @@ def supplier() -> Diagram:
     # The vacancies: one waiting catch each, so the open vacancies are exactly these waits.
     d.node("fill_vacancy", "subprocess", "Tillsätt tjänst", s, 9, span=(7, 3),
            body=multi_instance("vacancies", "vacancy"))
+    d.collections.append("vacancies")
     d.node("vacancy_start", "start", None, p, 9.1, parent="fill_vacancy")
     d.node("candidate_received", "receive", "Ta emot kandidatförslag", p, 10, parent="fill_vacancy",
            attrs={"messageRef": "msg_candidate_proposal"}, body=receive_extensions(

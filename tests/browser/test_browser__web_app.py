@@ -169,3 +169,17 @@ def test_the_follow_up_dashboard_draws_its_charts_and_exports_csv(engine, page):
         page.get_by_role("link", name="Exportera CSV").click()
     assert download.value.suggested_filename == "nyckeltal.csv"
     assert (download.value.path().read_text(encoding="utf-8")).startswith("figure,key,value")
+
+
+@pytest.mark.parametrize("process", ["procurement", "supplier", "target_group"])
+def test_each_process_of_the_model_passes_the_check_after_the_modellers_round_trip(engine, page, process):
+    """bpmn-js must not drop what the engine reads (Kedja's attributes, SpiffWorkflow's extensions,
+    multi-instance collections): the diagram it exports passes the same check as the file."""
+    login(page, "owner")
+    page.goto(f"/modeller?process={process}")
+    expect(page.locator("#canvas")).to_have_attribute("data-state", "ready")
+    page.get_by_role("button", name="Kontrollera").click()
+    expect(page.locator("#status")).to_have_text("Inga problem hittades.")
+    exported = page.evaluate("async () => (await window.kedjaModeler.saveXML()).xml")
+    for kept in ("kedja:organisation=", "kedja:formKey=", "spiffworkflow:messageVariable", "kedja:facts="):
+        assert kept in exported, kept
