@@ -47,21 +47,31 @@ def xml(definition_id):
 
 def _problems(xml: str) -> list[Problem]:
     """Check the edited file as `kedja check` would check it beside the latest versions of the
-    other deployed processes (so a message that loses its catcher is found)."""
+    other deployed processes (so a message that loses its catcher is found). Problems that the
+    other processes have already, without this edit, are not this edit's and do not block it."""
     config = _engine().config
     try:
         edited_keys = set(parse_file(xml, config.max_bpmn_bytes, EDITED).models)
     except DeploymentRejected as rejected:
         return rejected.problems
-    files, seen = [(EDITED, xml)], set()
-    latest = {}
+    latest: dict[str, object] = {}
     for definition in _engine().queries.definitions():
         latest[definition.key] = definition
+    others, seen = [], set()
     for key, definition in sorted(latest.items()):
         if key not in edited_keys and definition.checksum not in seen:
             seen.add(definition.checksum)
-            files.append((f"{key} v{definition.version}", definition.bpmn_xml))
-    return check_diagrams(files, config.max_bpmn_bytes, _engine().forms)[1]
+            others.append((f"{key} v{definition.version}", definition.bpmn_xml))
+    found = check_diagrams([(EDITED, xml), *others], config.max_bpmn_bytes, _engine().forms)[1]
+    if not any(problem.file != EDITED for problem in found):
+        return found
+    before = [(f"{key} v{latest[key].version}", latest[key].bpmn_xml) for key in sorted(edited_keys) if key in latest]
+    existing = {_identity(p) for p in check_diagrams(before + others, config.max_bpmn_bytes, _engine().forms)[1]}
+    return [p for p in found if p.file == EDITED or _identity(p) not in existing]
+
+
+def _identity(problem: Problem) -> tuple:
+    return problem.file, problem.element_id, problem.message
 
 
 def _xml_body() -> str | Response:

@@ -74,3 +74,20 @@ def test_the_modeller_checks_like_kedja_check_and_deploys_a_new_version(browser,
     caseworker.get("/uppfoljning")
     response = caseworker.client.post("/modeller/check", json={"xml": xml}, headers={"X-CSRFToken": caseworker.token})
     assert response.status_code == 403
+
+
+def test_problems_the_other_processes_have_already_do_not_block_an_edit(browser, engine):
+    from engine.commands import Deploy
+
+    from ..helpers import scripted_bpmn
+
+    # Deployed through the API (which checks no forms): a process whose forms do not exist here.
+    engine.execute(Deploy((("scripted.bpmn", scripted_bpmn()),)))
+    owner = browser("owner")
+    owner.get("/modeller")
+    headers = {"X-CSRFToken": owner.token}
+    xml = (PROCESSES / "procurement.bpmn").read_text(encoding="utf-8").replace(
+        'name="Registrera på bruttolistan"', 'name="Registrera upphandlingen"')
+    assert owner.client.post("/modeller/check", json={"xml": xml}, headers=headers).json == {"problems": []}
+    response = owner.client.post("/modeller/deploy", json={"xml": xml}, headers=headers)
+    assert response.status_code == 201 and response.json["versions"][0]["version"] == 2
