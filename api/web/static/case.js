@@ -10,7 +10,9 @@
     if (!response.ok) throw new Error("diagrammet kunde inte hämtas (" + response.status + ")");
     await viewer.importXML(await response.text());
   } catch (err) {
-    container.textContent = "Diagrammet kunde inte visas: " + err.message;
+    container.textContent = /no diagram to display/.test(err.message)
+      ? "Processen har ingen ritning (BPMN DI): bara ärendets uppgifter visas."
+      : "Diagrammet kunde inte visas: " + err.message;
     container.dataset.state = "failed";
     return;
   }
