@@ -77,9 +77,25 @@ def by_password(session, username: str, password: str) -> Account | None:
     return _account(user) if user is not None and user.password_hash else None
 
 
-def by_username(session, username: str) -> Account | None:
+def session_generation(session, username: str) -> int | None:
+    """The user's current web-session generation (None: no such user)."""
     user = session.get(User, username)
-    return _account(user) if user else None
+    return user.session_generation if user else None
+
+
+def by_session(session, username: str, generation: int | None) -> Account | None:
+    """The account of a web session, if the session is still current (not signed out since)."""
+    user = session.get(User, username)
+    if user is None or generation != user.session_generation:
+        return None
+    return _account(user)
+
+
+def end_sessions(uow: UnitOfWork, username: str) -> None:
+    """Sign the user out everywhere: every session cookie issued so far stops working."""
+    user = uow.session.get(User, username)
+    if user is not None:
+        user.session_generation += 1
 
 
 _UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))

@@ -115,6 +115,13 @@ class RetryInstance:
 
 
 @dataclass(frozen=True)
+class EndSessions:
+    """Sign a user out of every web session (signing out, or after a password change)."""
+
+    username: str
+
+
+@dataclass(frozen=True)
 class RecordAccess:
     """Log a read of a participant case (who, which case, what)."""
 

@@ -195,6 +195,9 @@ class User(Base):
     roles: Mapped[str] = mapped_column(String(400))  # space-separated
     password_hash: Mapped[str | None] = mapped_column(String(400))
     token_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of a random 256-bit token
+    # A web session carries the generation it was signed in with; signing out (or a password
+    # change) moves it on, which ends every cookie issued before, wherever it was copied to.
+    session_generation: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from forms import SCHEMAS_DIR, FormRegistry
 from forms import validate as validate_form
 
-from . import lifecycle, messaging, sandbox, stalls, timers
+from . import accounts, lifecycle, messaging, sandbox, stalls, timers
 from . import workflow as wf
 from .clock import Clock, utc_naive
 from .commands import (
@@ -24,6 +24,7 @@ from .commands import (
     CorrelateMessage,
     Deploy,
     DetectStalls,
+    EndSessions,
     FireTimer,
     MigrateInstance,
     RecordAccess,
@@ -82,6 +83,7 @@ class Engine:
             TerminateInstance: lambda cmd, follow: lifecycle.terminate(self, cmd, follow),
             RetryInstance: lambda cmd, follow: lifecycle.retry(self, cmd, follow),
             RecordAccess: self._record_access,
+            EndSessions: self._end_sessions,
             DetectStalls: self._detect_stalls,
             ResetInstance: lambda cmd, follow: lifecycle.reset(self, cmd, follow),
             MigrateInstance: lambda cmd, follow: lifecycle.migrate(self, cmd, follow),
@@ -296,6 +298,11 @@ class Engine:
             stalls.record(uow.session, findings, self.now())
             uow.commit()
         return len(findings)
+
+    def _end_sessions(self, cmd: EndSessions, follow: FollowUps) -> None:
+        with self.uow() as uow:
+            accounts.end_sessions(uow, cmd.username)
+            uow.commit()
 
     def _record_access(self, cmd: RecordAccess, follow: FollowUps) -> None:
         with self.uow() as uow:

@@ -34,6 +34,8 @@ def register(app: Flask) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key()
     app.config.update(
+        # Secure cookies when served over HTTPS (KEDJA_SECURE_COOKIES=1); `make run` is plain http on loopback.
+        SESSION_COOKIE_SECURE=os.environ.get("KEDJA_SECURE_COOKIES") == "1",
         WTF_CSRF_CHECK_DEFAULT=False,  # checked for pages only (below); the API uses Bearer tokens
         WTF_CSRF_TIME_LIMIT=None,  # valid as long as the session
         SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
@@ -62,6 +64,16 @@ def register(app: Flask) -> None:
         return response
 
     zone = ZoneInfo(app.extensions["kedja"].config.timezone)
+    @app.after_request
+    def _safety_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if response.mimetype in ("application/xml", "text/xml", "image/svg+xml"):
+            # Diagrams are user content: opened directly, their XML must not run script (XHTML in
+            # extension elements would otherwise run as a page of this site).
+            response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+        return response
+
     app.jinja_env.filters.update(when=lambda value: _when(value, zone), since=_since, status=status_label)
     app.jinja_env.globals.update(LABELS=LABELS)
 

@@ -113,18 +113,20 @@ def _value(path: str, prop: dict, form: MultiDict) -> Any:
         return raw if number is None else number
     if kind == "number":  # a Swedish decimal comma is accepted; NaN and infinity are not numbers here
         try:
-            number = int(raw) if raw.lstrip("-").isdigit() else float(raw.replace(",", "."))
-        except ValueError:
+            number = int(raw) if raw.lstrip("-").isdecimal() else float(raw.replace(",", "."))
+            return number if math.isfinite(number) else raw
+        except (ValueError, OverflowError):  # 1e400 or a 400-digit integer: not a usable number
             return raw
-        return number if math.isfinite(number) else raw
     return raw
 
 
 def _int(raw: str | None) -> int | None:
+    """A whole number of a sane size (the database stores 64 bits), else None."""
     try:
-        return int(raw) if raw is not None else None
+        number = int(raw) if raw is not None and len(raw.strip()) <= 18 else None
     except ValueError:
         return None
+    return number
 
 
 def row_counts(form: MultiDict) -> dict[str, int]:

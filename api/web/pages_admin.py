@@ -10,7 +10,7 @@ from engine.commands import Actor, ResumeInstance, RetryInstance, SuspendInstanc
 from engine.errors import ConcurrentUpdate, InvalidState, StepFailed
 
 from .labels import MESSAGE_STATUSES, STALL_REASONS, STATUSES
-from .session import login_required
+from .session import login_required, safe_target
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ACTIONS = {"suspend": (SuspendInstance, "pausad"), "resume": (ResumeInstance, "återupptagen"),
@@ -84,5 +84,4 @@ def act(instance_id, action):
         flash(f"Det gick inte: {err}", "error")
     except StepFailed as err:
         flash(f"Steget misslyckades igen: {err}", "error")
-    target = request.form.get("back", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("admin.index"))
+    return redirect(safe_target(request.form.get("back"), url_for("admin.index")))

@@ -31,8 +31,9 @@ def index():
     key = request.args.get("process") or (sorted(by_key)[0] if by_key else None)
     versions = by_key.get(key, [])
     chosen = versions[-1] if versions else None
-    if versions and request.args.get("version", "").isdigit():
-        chosen = next((d for d in versions if d.version == int(request.args["version"])), chosen)
+    wanted = request.args.get("version", "")
+    if versions and wanted.isdecimal() and len(wanted) < 10:
+        chosen = next((d for d in versions if d.version == int(wanted)), chosen)
     counts = _engine().queries.running_by_version()
     return render_template("modeller.html", by_key=by_key, key=key, chosen=chosen, counts=counts,
                            form_keys=sorted(_engine().forms.keys()),
@@ -42,6 +43,8 @@ def index():
 @bp.get("/versions/<int:definition_id>.bpmn")
 @login_required("process_owner")
 def xml(definition_id):
+    if definition_id > 2**31 - 1:
+        raise NotFound(f"no process version {definition_id}")
     return Response(_engine().queries.definition(definition_id).bpmn_xml, mimetype="application/xml")
 
 
@@ -75,8 +78,8 @@ def _identity(problem: Problem) -> tuple:
 
 
 def _xml_body() -> str | Response:
-    payload = request.get_json(silent=True) or {}
-    xml = payload.get("xml")
+    payload = request.get_json(silent=True)
+    xml = payload.get("xml") if isinstance(payload, dict) else None
     if not isinstance(xml, str) or not xml.strip():
         return problem(400, "send {\"xml\": \"<the diagram>\"}")
     return xml

@@ -5,13 +5,13 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 
 from engine.clock import utc_naive
 from engine.commands import Actor, ClaimTask, CompleteTask, ReleaseTask
-from engine.errors import ConcurrentUpdate, InvalidInput, InvalidState, StepFailed
+from engine.errors import ConcurrentUpdate, Forbidden, InvalidInput, InvalidState, StepFailed
 from engine.queries import INBOX_SORTS
 from forms import FieldError
 
 from .. import access
 from .formrender import data_from_form, fields_of, row_counts
-from .session import login_required
+from .session import login_required, safe_target
 
 bp = Blueprint("work", __name__)
 WORKERS = ("caseworker", "supplier", "admin")
@@ -60,8 +60,7 @@ def inbox():
 
 def _back() -> str:
     """Back where the user came from on this site (the inbox with its filters), else the inbox."""
-    target = request.form.get("back", "")
-    return target if target.startswith("/") and not target.startswith("//") else url_for("work.inbox")
+    return safe_target(request.form.get("back"), url_for("work.inbox"))
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -71,7 +70,7 @@ def claim(task_id):
     try:
         _engine().execute(ClaimTask(task_id, _actor()))
         flash("Du har tagit uppgiften.", "info")
-    except (ConcurrentUpdate, InvalidState) as err:
+    except (ConcurrentUpdate, InvalidState, Forbidden) as err:
         flash(f"Uppgiften kunde inte tas: {err}", "error")
     return redirect(_back())
 
@@ -83,7 +82,7 @@ def release(task_id):
     try:
         _engine().execute(ReleaseTask(task_id, _actor()))
         flash("Uppgiften är släppt.", "info")
-    except (ConcurrentUpdate, InvalidState) as err:
+    except (ConcurrentUpdate, InvalidState, Forbidden) as err:
         flash(f"Uppgiften kunde inte släppas: {err}", "error")
     return redirect(_back())
 
@@ -97,7 +96,7 @@ def _render_task(task, values=None, errors: list[FieldError] = (), rows=None, st
         by_field.setdefault(error.field, []).append(error.message)
     return render_template("task.html", task=task, schema=schema, context=context,
                            fields=fields_of(schema, values, rows), errors=by_field,
-                           facts=_facts(data)), status
+                           facts=_facts(data), kept=values is not None), status
 
 
 def _facts(data: dict) -> list[tuple[str, str]]:
@@ -130,9 +129,10 @@ def complete(task_id):
         fields = err.fields or [FieldError("(formuläret)", str(err))]
         flash("Formuläret har fel. Rätta fälten som är markerade.", "error")
         return _render_task(task, data, fields, rows, status=422)
-    except (ConcurrentUpdate, InvalidState) as err:
+    except (ConcurrentUpdate, InvalidState, Forbidden) as err:
+        # Someone else has it, or the case moved or is paused: say so, keep what was typed.
         flash(f"Uppgiften kunde inte slutföras: {err}", "error")
-        return redirect(url_for("work.task_page", task_id=task_id))
+        return _render_task(_engine().queries.task(task_id), data, rows=rows, status=409)
     except StepFailed as err:
         flash(f"Uppgiften sparades inte: nästa steg i processen misslyckades ({err}). "
               "Ärendet syns nu för administratören.", "error")

@@ -6,7 +6,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
-from engine.accounts import by_password, by_username
+from engine.accounts import by_password, by_session, session_generation
+from engine.commands import EndSessions
 
 bp = Blueprint("session", __name__)
 
@@ -21,7 +22,7 @@ def load_account() -> None:
     username = session.get("username")
     if username:
         with _engine().session_factory() as db:
-            g.account = by_username(db, username)
+            g.account = by_session(db, username, session.get("generation"))
         if g.account is None:
             session.clear()
 
@@ -40,14 +41,18 @@ def login_required(*roles: str):
     return decorate
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site (no open redirect to another host)."""
-    if not target:
-        return url_for("work.inbox")
+def safe_target(target: str | None, fallback: str) -> str:
+    """Only a path on this site (no open redirect to another host, no header injection)."""
+    if not target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("work.inbox")
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return fallback
     return target
+
+
+def _safe_next(target: str | None) -> str:
+    return safe_target(target, url_for("work.inbox"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -61,14 +66,19 @@ def login():
     if account is None:
         flash("Fel användarnamn eller lösenord.", "error")
         return render_template("login.html", next=request.form.get("next", ""), username=username), 401
+    with _engine().session_factory() as db:
+        generation = session_generation(db, account.username)
     session.clear()  # a new session on sign-in (no fixation)
     session["username"] = account.username
+    session["generation"] = generation
     session.permanent = True
     return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.post("/logout")
 def logout():
+    if g.get("account") is not None:
+        _engine().execute(EndSessions(g.account.username))
     session.clear()
     flash("Du är utloggad.", "info")
     return redirect(url_for("session.login"))

@@ -104,3 +104,60 @@ def test_errors_are_pages_for_people_and_problems_for_the_api(browser, app):
     assert response.status_code in (401, 404) and response.mimetype == "application/problem+json"
     assert user.get("/vendor/bpmn-js/../../package.json").status_code == 404
     assert user.get("/vendor/left-pad/index.js").status_code == 404
+
+
+def test_signing_out_ends_the_session_even_for_a_copied_cookie(browser, app):
+    user = browser("af")
+    stolen = app.test_client()
+    for cookie in user.client._cookies.values():
+        stolen.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
+    assert stolen.get("/").status_code == 200  # the copy works while the session lasts ...
+    user.post("/logout")
+    assert stolen.get("/").status_code == 302  # ... and not after signing out
+
+
+def test_odd_input_gets_a_page_not_a_crash(browser, engine):
+    start_participant(engine, "P-1", "Arbetsförmedlingen")
+    task = engine.queries.inbox("Arbetsförmedlingen").items[0]
+    user = browser("af")
+    user.get(f"/tasks/{task.id}")
+    response = user.post(f"/tasks/{task.id}", {"birth_year": "9" * 400, "target_group": "young"})
+    assert response.status_code == 422 and "Ska vara ett heltal" in response.get_data(as_text=True)
+    assert user.post(f"/tasks/{task.id}/claim", {"back": "/\r\nSet-Cookie: a=b"}).location == "/"
+    owner = browser("owner")
+    assert owner.get("/modeller?version=²").status_code == 200
+    assert owner.get("/modeller/versions/99999999999999999999.bpmn").status_code == 404
+    owner.get("/modeller")
+    for body in ([1], "x", 1):
+        response = owner.client.post("/modeller/check", json=body, headers={"X-CSRFToken": owner.token})
+        assert response.status_code == 400, body
+
+
+def test_a_task_taken_by_a_colleague_cannot_be_completed_and_what_was_typed_is_kept(browser, engine):
+    from engine.accounts import add_user
+
+    with engine.uow() as uow:
+        add_user(uow, "af2", "Arbetsförmedlingen", ["caseworker"], engine.now(), "rätt-lösen-1")
+        uow.commit()
+    start_participant(engine, "P-1", "Arbetsförmedlingen")
+    task = engine.queries.inbox("Arbetsförmedlingen").items[0]
+    colleague = browser("af2")
+    colleague.get("/")
+    colleague.post(f"/tasks/{task.id}/claim")
+    user = browser("af")
+    page = user.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "af2 har tagit uppgiften" in page and "Slutför" not in page
+    response = user.post(f"/tasks/{task.id}", {"target_group": "young", "gender": "man", "birth_year": "2000",
+                                               "note": "viktigt"})
+    assert response.status_code == 409 and "viktigt" in response.get_data(as_text=True)
+    assert engine.queries.task(task.id).state == "open"
+    assert user.post(f"/tasks/{task.id}/release").status_code == 302  # refused with a message, not a 403 page
+    assert engine.queries.task(task.id).claimed_by == "af2"
+
+
+def test_diagrams_are_served_so_that_they_cannot_run_as_pages(browser, engine):
+    instance_id = start_participant(engine, "P-1", "Arbetsförmedlingen")
+    response = browser("af").get(f"/cases/{instance_id}/diagram.bpmn")
+    assert response.status_code == 200
+    assert response.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
