@@ -29,3 +29,24 @@ def scripted_bpmn(script: str = "total = amount * 2", condition: str = "total > 
 
 def deploy(engine: Engine, *names: str):
     return engine.execute(Deploy(tuple((name, fixture_bytes(name)) for name in names)))
+
+
+def model_engine(make_engine, users: dict[str, tuple[str, list[str]]],
+                 password: str | None = None) -> tuple[Engine, dict[str, str]]:
+    """An engine with the real model deployed and `users` (username: (organisation, roles)) added;
+    returns it and the users' API tokens."""
+    from engine.accounts import add_organisation, add_user
+
+    engine = make_engine(forms_dir=None)
+    model = ("procurement", "supplier", "target_group")
+    processes = Path(__file__).resolve().parents[1] / "processes"
+    engine.execute(Deploy(tuple((f"{key}.bpmn", (processes / f"{key}.bpmn").read_bytes()) for key in model)))
+    tokens = {}
+    with engine.uow() as uow:
+        for organisation in {org for org, _roles in users.values()}:
+            add_organisation(uow, organisation)
+        uow.repo.flush()
+        for username, (organisation, roles) in users.items():
+            tokens[username] = add_user(uow, username, organisation, roles, engine.now(), password)
+        uow.commit()
+    return engine, tokens

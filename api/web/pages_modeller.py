@@ -3,7 +3,7 @@ as `kedja check` (the edited file together with the other deployed processes), d
 new version. Running instances stay on the version they started on."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 
 from engine.checking import check_diagrams
 from engine.commands import Deploy
@@ -77,11 +77,12 @@ def _identity(problem: Problem) -> tuple:
     return problem.file, problem.element_id, problem.message
 
 
-def _xml_body() -> str | Response:
+def _xml_body() -> str:
+    """The diagram the modeller sent as {"xml": "..."}; 400 (problem+json) for anything else."""
     payload = request.get_json(silent=True)
     xml = payload.get("xml") if isinstance(payload, dict) else None
     if not isinstance(xml, str) or not xml.strip():
-        return problem(400, "send {\"xml\": \"<the diagram>\"}")
+        abort(400, 'send {"xml": "<the diagram>"}')
     return xml
 
 
@@ -92,10 +93,7 @@ def _as_json(problems: list[Problem]) -> list[dict]:
 @bp.post("/check")
 @login_required("process_owner")
 def check():
-    xml = _xml_body()
-    if isinstance(xml, Response):
-        return xml
-    return jsonify({"problems": _as_json(_problems(xml))})
+    return jsonify({"problems": _as_json(_problems(_xml_body()))})
 
 
 @bp.post("/deploy")
@@ -103,8 +101,6 @@ def check():
 def deploy():
     """Deploy the edited diagram after the check; 422 with the problems if it does not pass."""
     xml = _xml_body()
-    if isinstance(xml, Response):
-        return xml
     problems = _problems(xml)
     if problems:
         return problem(422, "the diagram cannot be deployed", errors=_as_json(problems))

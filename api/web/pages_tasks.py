@@ -63,27 +63,17 @@ def _back() -> str:
     return safe_target(request.form.get("back"), url_for("work.inbox"))
 
 
-@bp.post("/tasks/<task_id>/claim")
+@bp.post("/tasks/<task_id>/<any(claim, release):action>")
 @login_required(*WORKERS)
-def claim(task_id):
+def claim_or_release(task_id, action):
     access.task_row(task_id)
+    command, done, verb = {"claim": (ClaimTask, "Du har tagit uppgiften.", "tas"),
+                           "release": (ReleaseTask, "Uppgiften är släppt.", "släppas")}[action]
     try:
-        _engine().execute(ClaimTask(task_id, _actor()))
-        flash("Du har tagit uppgiften.", "info")
+        _engine().execute(command(task_id, _actor()))
+        flash(done, "info")
     except (ConcurrentUpdate, InvalidState, Forbidden) as err:
-        flash(f"Uppgiften kunde inte tas: {err}", "error")
-    return redirect(_back())
-
-
-@bp.post("/tasks/<task_id>/release")
-@login_required(*WORKERS)
-def release(task_id):
-    access.task_row(task_id)
-    try:
-        _engine().execute(ReleaseTask(task_id, _actor()))
-        flash("Uppgiften är släppt.", "info")
-    except (ConcurrentUpdate, InvalidState, Forbidden) as err:
-        flash(f"Uppgiften kunde inte släppas: {err}", "error")
+        flash(f"Uppgiften kunde inte {verb}: {err}", "error")
     return redirect(_back())
 
 

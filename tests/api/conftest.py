@@ -4,10 +4,8 @@ from __future__ import annotations
 import pytest
 
 from api import create_app
-from engine.accounts import add_organisation, add_user
-from engine.commands import Deploy
 
-from ..scenarios.chain import MODEL, PROCESSES
+from ..helpers import model_engine
 
 USERS = {  # username: (organisation, roles)
     "higab": ("Higab", ["caseworker"]),
@@ -25,23 +23,18 @@ USERS = {  # username: (organisation, roles)
 
 
 @pytest.fixture
-def engine(make_engine):
-    engine = make_engine(forms_dir=None)
-    engine.execute(Deploy(tuple((f"{key}.bpmn", (PROCESSES / f"{key}.bpmn").read_bytes()) for key in MODEL)))
-    return engine
+def model(make_engine):
+    return model_engine(make_engine, USERS)
 
 
 @pytest.fixture
-def tokens(engine):
-    tokens = {}
-    with engine.uow() as uow:
-        for organisation in {org for org, _roles in USERS.values()}:
-            add_organisation(uow, organisation)
-        uow.repo.flush()
-        for username, (organisation, roles) in USERS.items():
-            tokens[username] = add_user(uow, username, organisation, roles, engine.now())
-        uow.commit()
-    return tokens
+def engine(model):
+    return model[0]
+
+
+@pytest.fixture
+def tokens(model):
+    return model[1]
 
 
 @pytest.fixture

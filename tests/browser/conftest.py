@@ -14,10 +14,8 @@ import pytest
 from waitress.server import create_server
 
 from api import create_app
-from engine.accounts import add_organisation, add_user
-from engine.commands import Deploy
 
-from ..scenarios.chain import MODEL, PROCESSES
+from ..helpers import model_engine
 
 CHROMIUM = os.environ.get("KEDJA_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("KEDJA_TEST_OUTPUT", "test-output")) / "screenshots"
@@ -44,16 +42,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def engine(make_engine):
-    engine = make_engine(forms_dir=None)
-    engine.execute(Deploy(tuple((f"{key}.bpmn", (PROCESSES / f"{key}.bpmn").read_bytes()) for key in MODEL)))
-    with engine.uow() as uow:
-        for organisation in {org for org, _roles in USERS.values()}:
-            add_organisation(uow, organisation)
-        uow.repo.flush()
-        for username, (organisation, roles) in USERS.items():
-            add_user(uow, username, organisation, roles, engine.now(), PASSWORD)
-        uow.commit()
-    return engine
+    return model_engine(make_engine, USERS, PASSWORD)[0]
 
 
 @pytest.fixture
