@@ -2,6 +2,7 @@
 do with it."""
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -183,3 +184,31 @@ def test_each_process_of_the_model_passes_the_check_after_the_modellers_round_tr
     exported = page.evaluate("async () => (await window.kedjaModeler.saveXML()).xml")
     for kept in ("kedja:organisation=", "kedja:formKey=", "spiffworkflow:messageVariable", "kedja:facts="):
         assert kept in exported, kept
+
+
+def test_the_properties_panel_edits_timers_messages_and_lanes(engine, page):
+    login(page, "owner")
+    page.goto("/modeller?process=target_group")
+    expect(page.locator("#canvas")).to_have_attribute("data-state", "ready")
+
+    page.locator('#canvas [data-element-id="requirement_timeout"]').click()  # a timer
+    expect(page.get_by_label("Typ")).to_have_value("timeDuration")
+    expect(page.get_by_label("Uttryck")).to_have_value('"P6M"')
+    page.get_by_label("Uttryck").fill('"P3M"')
+    page.get_by_label("Uttryck").press("Tab")
+
+    page.locator('#canvas [data-element-id="requirement_received"]').click()  # a message catch
+    expect(page.get_by_label("Meddelande", exact=True)).to_have_value("msg_requirement_decided")
+    expect(page.locator('[data-correlation="procurement_id"]')).to_have_value("procurement_id")
+
+    page.locator('#canvas [data-element-id="lane_fk"]').click(position={"x": 200, "y": 20})  # a lane
+    expect(page.get_by_label("Organisation (uttryck, kedja:organisation)")).to_have_value("'Försäkringskassan'")
+    page.get_by_label("Organisation (uttryck, kedja:organisation)").fill("'Försäkringskassan Väst'")
+    page.get_by_label("Organisation (uttryck, kedja:organisation)").press("Tab")
+
+    page.get_by_role("button", name="Driftsätt ny version").click()
+    expect(page.locator("#status")).to_contain_text("Version 2 av target_group är driftsatt")
+    xml = [d for d in engine.queries.definitions() if d.key == "target_group"][-1].bpmn_xml
+    assert '"P3M"' in xml and '"P6M"</bpmn:timeDuration>' not in xml.split('id="requirement_timeout"')[1][:400]
+    [lane] = re.findall(r'<bpmn:lane id="lane_fk"[^>]*>', xml)
+    assert "kedja:organisation=\"'Försäkringskassan Väst'\"" in html.unescape(lane)  # bpmn-js writes &#39;
