@@ -43,6 +43,11 @@ class EngineConfig:
     # The periodic sweep: how often, and how many items per pass.
     sweep_interval_seconds: float = 5.0
     sweep_batch_size: int = 100
+    # Completed history kept in an instance's saved state: this many tree levels above what is
+    # still live (0: keep all). A reset reaches back this far; older history is in the projections.
+    history_levels: int = 40
+    # Live workflows kept in memory between steps (per process; 0: rebuild every step).
+    workflow_cache_size: int = 500
     # A delivery that loses an optimistic-lock race is retried this many times.
     delivery_retries: int = 5
     # Identifies this node in leases (several service processes may share one database).
@@ -72,6 +77,10 @@ class EngineConfig:
             values["stall_thresholds"] = json.loads(stalls)
         if zone := os.environ.get("KEDJA_TIMEZONE"):
             values["timezone"] = zone
+        if levels := os.environ.get("KEDJA_HISTORY_LEVELS"):
+            values["history_levels"] = int(levels)
+        if cache := os.environ.get("KEDJA_WORKFLOW_CACHE_SIZE"):
+            values["workflow_cache_size"] = int(cache)
         if ttl := os.environ.get("KEDJA_MESSAGE_TTL_SECONDS"):
             values["default_message_ttl_seconds"] = int(ttl)
         for name in ("screening_min_months", "screening_min_workers"):

@@ -47,8 +47,13 @@ from .projection import project
 from .queries import Queries, filled_form
 from .repository import ACTIVE_STATUSES
 from .uow import SKIP, FollowUps, UnitOfWork, translate
+from .workflow_cache import WorkflowCache
+from .workflow_history import prune_history
 
 log = logging.getLogger("kedja.engine")
+# History is cut when a tree holds this many times the kept levels in tasks: rarely, so the cut's
+# own walk over the tree costs little per step, and often enough that the tree stays small.
+PRUNE_AT = 3
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class Engine:
         self.sql_engine = make_sql_engine(config.database_url, config.database_schema)
         self.session_factory = make_session_factory(self.sql_engine)
         self.processes = ProcessCache()
+        self.workflows = WorkflowCache(config.workflow_cache_size)
         self.forms = FormRegistry(config.forms_dir or SCHEMAS_DIR)
         self.queries = Queries(self.session_factory, self.processes, self.forms)
         self._handlers: dict[type, Callable] = {
@@ -134,7 +140,9 @@ class Engine:
             instance = uow.repo.instance(instance_id)
             process = self.processes.get(instance.definition_id, uow.repo)
             read_version = instance.version
-            workflow = wf.deserialize(instance.state, process)
+            workflow = self.workflows.take(instance_id, read_version, instance.definition_id)
+            if workflow is None:
+                workflow = wf.deserialize(instance.state, process)
             now = self.now()
             try:
                 outcome = operate(uow, instance, workflow)
@@ -149,6 +157,8 @@ class Engine:
                 if final_status:
                     instance.status = final_status
                 self._write_outbox(uow, instance, workflow, now, follow)  # takes the events first:
+                if wf.task_count(workflow) > PRUNE_AT * max(self.config.history_levels, 1):
+                    prune_history(workflow, self.config.history_levels)
                 instance.state = wf.serialize(workflow)  # the serialized state must not hold them
                 self._take_buffered(uow, projected, now, follow)
             except EngineError:
@@ -158,7 +168,10 @@ class Engine:
             except Exception as err:  # the diagram's own logic (or data it made) failed
                 failure = err
             else:
+                uow.repo.flush()  # the row's new version, known before commit
+                written = (instance.version, instance.definition_id)
                 uow.commit()
+                self.workflows.put(instance_id, *written, workflow)
                 return outcome
         self.record_error(instance_id, failure, read_version)
         raise StepFailed(instance_id, wf.describe_error(failure), wf.failed_element(failure))

@@ -399,6 +399,11 @@ def migrate(workflow: BpmnWorkflow, new: CompiledProcess, now: datetime) -> None
         _settle(workflow)
 
 
+def task_count(workflow: BpmnWorkflow) -> int:
+    """Tasks in the process's tree and its subprocesses' trees (what a save writes)."""
+    return len(workflow.tasks) + sum(len(sub.tasks) for sub in workflow.subprocesses.values())
+
+
 def element_progress(workflow: BpmnWorkflow) -> tuple[set[str], set[str]]:
     """The diagram elements the instance has passed, and those it is at now (for drawing)."""
     done, active = set(), set()
