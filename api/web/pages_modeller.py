@@ -28,7 +28,8 @@ def index():
     by_key: dict[str, list] = {}
     for definition in definitions:
         by_key.setdefault(definition.key, []).append(definition)
-    key = request.args.get("process") or (sorted(by_key)[0] if by_key else None)
+    new = request.args.get("new") == "1"  # an empty diagram to start a new process from
+    key = None if new else request.args.get("process") or (sorted(by_key)[0] if by_key else None)
     versions = by_key.get(key, [])
     chosen = versions[-1] if versions else None
     wanted = request.args.get("version", "")

@@ -212,3 +212,12 @@ def test_the_properties_panel_edits_timers_messages_and_lanes(engine, page):
     assert '"P3M"' in xml and '"P6M"</bpmn:timeDuration>' not in xml.split('id="requirement_timeout"')[1][:400]
     [lane] = re.findall(r'<bpmn:lane id="lane_fk"[^>]*>', xml)
     assert "kedja:organisation=\"'Försäkringskassan Väst'\"" in html.unescape(lane)  # bpmn-js writes &#39;
+
+
+def test_a_new_process_starts_from_an_empty_diagram(engine, page):
+    login(page, "owner")
+    page.get_by_role("link", name="+ Ny process").click()
+    expect(page.locator("#canvas")).to_have_attribute("data-state", "ready")
+    expect(page.locator('#canvas [data-element-id="start"]')).to_have_count(1)
+    page.get_by_role("button", name="Kontrollera").click()
+    expect(page.locator("#status")).to_have_text(re.compile("Inga problem hittades|problem"))
