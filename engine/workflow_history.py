@@ -15,6 +15,8 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
+FRONT_STATES = TaskState.READY | TaskState.WAITING | TaskState.COMPLETED
+
 
 def prune_history(workflow: BpmnWorkflow, keep_levels: int) -> int:
     """Cut each tree (the process's and its subprocesses') `keep_levels` levels above the lowest
@@ -32,6 +34,12 @@ def _prune_tree(tree, keep_levels: int) -> int:
     live = [task for task in tree.tasks.values() if not task.has_state(TaskState.FINISHED_MASK)]
     if not live:
         return 0  # a finished (sub)process is not stepped again
+    # The instance's current data is that of the task that changed state last (workflow.current_data),
+    # which may be the end of a branch that finished just now: it stays as if it were live.
+    front = max((task for task in tree.tasks.values() if task.has_state(FRONT_STATES)),
+                key=lambda task: task.last_state_change, default=None)
+    if front is not None and front not in live:
+        live.append(front)
     path = _ancestors(live[0])  # the first live task up to the root
     position = {task.id: index for index, task in enumerate(path)}
     lowest_common = 0

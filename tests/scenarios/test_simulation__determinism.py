@@ -21,3 +21,12 @@ def test_same_seed_same_figures_and_the_chain_moves():
     assert first["contracts"], "some procurement reached a contract"
     assert sum(first["people_by_outcome"].values()) > 0, "someone got a job or an internship"
     assert first["socio_economic_value_sek"] > 0
+
+
+def test_cutting_history_from_the_saved_state_changes_no_figure(monkeypatch):
+    """The bounded state (engine.workflow_history) must not change what the instances do: the
+    same city-year with history cut hard (3 levels) and kept whole gives the same figures."""
+    monkeypatch.setenv("KEDJA_HISTORY_LEVELS", "0")
+    whole = _figures(2)
+    monkeypatch.setenv("KEDJA_HISTORY_LEVELS", "3")
+    assert _figures(2) == whole
