@@ -100,8 +100,12 @@ def route(engine: "Engine", message_id: str, follow: FollowUps) -> str:
                 return message.status  # another node routes it right now
         name, key, expires_at = message.name, message.correlation_key, message.expires_at
         receivers = uow.repo.message_receivers(name, key)
+        starts = [] if receivers else uow.repo.message_starts(name)
         uow.commit()
 
+    if starts:  # nobody waits and a process starts with it (deploy allows one per message name)
+        _start_by_message(engine, message_id, starts[0].definition_id, name, follow)
+        return engine.queries.message(message_id).status
     if len(receivers) == 1:  # the common case: the delivery closes the message itself
         outcome = deliver(engine, message_id, receivers[0], follow, close=True)
         if outcome == DELIVERED:
@@ -121,19 +125,13 @@ def route(engine: "Engine", message_id: str, follow: FollowUps) -> str:
             return message.status
         if uow.repo.delivery_count(message_id) > 0:
             status = "delivered"
-        elif not receivers and (starts := uow.repo.message_starts(name)):
-            start_id = starts[0].definition_id  # deploy lets one process start per message name
-            status = "started"
         else:
             status = "expired" if expires_at <= stamp else "buffered"
-        if status != "started":
-            message.status = status
-            message.routed_at = stamp if status == "delivered" else message.routed_at
-            message.lease_owner = message.lease_until = None
-            uow.commit()
-            return status
-    _start_by_message(engine, message_id, start_id, name, follow)
-    return engine.queries.message(message_id).status
+        message.status = status
+        message.routed_at = stamp if status == "delivered" else message.routed_at
+        message.lease_owner = message.lease_until = None
+        uow.commit()
+        return status
 
 
 DELIVERED, SKIPPED, RETRY, RECEIVER_FAILED = "delivered", "skipped", "retry", "receiver failed"

@@ -23,6 +23,13 @@ class Projected:
 def project(repo: Repository, instance: Instance, workflow, process: wf.CompiledProcess, now: datetime,
             completed_task_id: str | None = None, completed_by: str | None = None,
             all_waits_new: bool = False) -> Projected:
+    # Its reads need nothing it wrote: without autoflush, the instance row is written once, at
+    # commit, with its status and its state together (not once here and again after).
+    with repo.session.no_autoflush:
+        return _project(repo, instance, workflow, process, now, completed_task_id, completed_by, all_waits_new)
+
+
+def _project(repo, instance, workflow, process, now, completed_task_id, completed_by, all_waits_new) -> Projected:
     stamp = utc_naive(now)
     open_tasks = _project_tasks(repo, instance, workflow, process, now, completed_task_id, completed_by)
     projected = _project_waits(repo, instance, workflow, process, stamp, all_waits_new)

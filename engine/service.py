@@ -220,7 +220,6 @@ class Engine:
                             business_key=business_key, status="running", state=b"",
                             created_at=utc_naive(now), last_progress_at=utc_naive(now))
         uow.repo.add(instance)
-        uow.repo.flush()
         projected = project(uow.repo, instance, workflow, process, now)
         self._write_outbox(uow, instance, workflow, now, follow)
         instance.state = wf.serialize(workflow)
