@@ -1,7 +1,8 @@
-"""Task completions per second over HTTP on PostgreSQL: `kedja serve` on loopback, 8 client
-threads completing open tasks (each completion runs a step of its instance). Goal >= 250/s.
+"""Task completions per second over HTTP on PostgreSQL: `kedja serve` on loopback (one process,
+or --servers N processes on one database, the clients spread over them), 8 client threads
+completing open tasks (each completion runs a step of its instance). Goal >= 250/s.
 
-    python bench/http_completions.py [--database postgresql://postgres@127.0.0.1:5432/postgres]
+    python bench/http_completions.py [--servers 2] [--database postgresql://postgres@127.0.0.1:5432/postgres]
 """
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ TASKS, CLIENTS = 1200, 8
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    database = parser.parse_args().database
+    parser.add_argument("--servers", type=int, default=1)
+    args = parser.parse_args()
+    database = args.database
     engine, done = fresh_engine(database)
     deploy(engine, "order_requester.bpmn", "order_responder.bpmn")
     with engine.uow() as uow:
@@ -40,23 +43,27 @@ def main() -> None:
     while len(tasks) < TASKS:
         tasks += [t.id for t in engine.queries.inbox("Higab", per_page=200, page=page).items]
         page += 1
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {**os.environ, "KEDJA_DATABASE_URL": database, "KEDJA_DATABASE_SCHEMA": engine.config.database_schema,
            "KEDJA_PROCESSES_DIR": "/nonexistent"}
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--threads", "8"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}/api/v1"
-    for _ in range(300):
-        try:
-            if requests.get(f"{base}/health", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.1)
+    servers, bases = [], []
+    for _ in range(args.servers):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--threads", "8"]
+        servers.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL))
+        bases.append(f"http://127.0.0.1:{port}/api/v1")
+    for base in bases:
+        for _ in range(300):
+            try:
+                if requests.get(f"{base}/health", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
     lock, ok, failed = threading.Lock(), [0], [0]
 
-    def client(share: list[str]):
+    def client(share: list[str], base: str):
         session = requests.Session()
         for task_id in share:
             response = session.post(f"{base}/tasks/{task_id}/complete", json={"data": {}}, timeout=30,
@@ -64,18 +71,21 @@ def main() -> None:
             with lock:
                 (ok if response.status_code == 200 else failed)[0] += 1
 
-    threads = [threading.Thread(target=client, args=(tasks[i::CLIENTS],)) for i in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(tasks[i::CLIENTS], bases[i % len(bases)]))
+               for i in range(CLIENTS)]
     began = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
-    server.terminate()
-    server.wait(10)
+    for server in servers:
+        server.terminate()
+        server.wait(10)
     done()
     print(f"machine: {machine()}; database: {database.split('@')[-1]}")
-    print(f"{ok[0]} completions over HTTP ({failed[0]} failed) by {CLIENTS} clients in {elapsed:.1f} s: "
+    print(f"{ok[0]} completions over HTTP ({failed[0]} failed) by {CLIENTS} clients on {len(servers)} server "
+          f"process(es) in {elapsed:.1f} s: "
           f"{ok[0] / elapsed:.0f}/s (goal >= 250/s); each also routes a message that starts an instance")
 
 
