@@ -161,3 +161,25 @@ def test_diagrams_are_served_so_that_they_cannot_run_as_pages(browser, engine):
     assert response.status_code == 200
     assert response.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_administrators_suspend_and_resume_from_the_page_and_it_is_audited(browser, engine):
+    instance_id = start_participant(engine, "P-1", "Arbetsförmedlingen")
+    admin = browser("admin")
+    admin.get("/admin")
+    response = admin.post(f"/admin/instances/{instance_id}/suspend", {"back": "/admin?status=suspended"})
+    assert response.location == "/admin?status=suspended"
+    page = admin.get("/admin?status=suspended").get_data(as_text=True)
+    assert "Instansen är pausad" in page and "P-1" in page and 'data-action="resume"' in page
+    assert engine.queries.instance(instance_id)["instance"].status == "suspended"
+    admin.post(f"/admin/instances/{instance_id}/resume")
+    assert engine.queries.instance(instance_id)["instance"].status == "running"
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    assert "suspend" in page and "resume" in page
+    response = admin.post(f"/admin/instances/{instance_id}/resume")  # not suspended any more
+    assert "Det gick inte" in admin.get("/admin").get_data(as_text=True)
+    assert admin.post(f"/admin/instances/{instance_id}/explode").status_code == 302
+    caseworker = browser("af")
+    caseworker.get("/")
+    assert caseworker.post(f"/admin/instances/{instance_id}/terminate").status_code == 403
+    assert engine.queries.instance(instance_id)["instance"].status == "running"
