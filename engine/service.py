@@ -157,7 +157,7 @@ class Engine:
                 if final_status:
                     instance.status = final_status
                 self._write_outbox(uow, instance, workflow, now, follow)  # takes the events first:
-                if wf.task_count(workflow) > PRUNE_AT * max(self.config.history_levels, 1):
+                if self.config.history_levels and wf.task_count(workflow) > PRUNE_AT * self.config.history_levels:
                     prune_history(workflow, self.config.history_levels)
                 instance.state = wf.serialize(workflow)  # the serialized state must not hold them
                 self._take_buffered(uow, projected, now, follow)
@@ -171,6 +171,7 @@ class Engine:
                 uow.repo.flush()  # the row's new version, known before commit
                 written = (instance.version, instance.definition_id)
                 uow.commit()
+                wf.rebuild_catch_index(workflow)
                 self.workflows.put(instance_id, *written, workflow)
                 return outcome
         self.record_error(instance_id, failure, read_version)

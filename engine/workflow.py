@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
@@ -372,7 +373,8 @@ def cancel(workflow: BpmnWorkflow) -> None:
 def reset_to(workflow: BpmnWorkflow, element_id: str, now: datetime) -> None:
     """Open the last completed user task `element_id` again; what followed it is undone."""
     done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
-            if t.task_spec.bpmn_id == element_id and isinstance(t.task_spec, UserTask)]
+            if t.task_spec.bpmn_id == element_id and isinstance(t.task_spec, UserTask)
+            and t.parent is not None]  # a task whose history was cut off cannot be reopened
     if not done:
         raise InvalidState(f"no completed user task '{element_id}' to go back to")
     with engine_time(now):
@@ -397,6 +399,18 @@ def migrate(workflow: BpmnWorkflow, new: CompiledProcess, now: datetime) -> None
     workflow.subprocess_specs = new.subprocess_specs
     with engine_time(now):
         _settle(workflow)
+
+
+def rebuild_catch_index(workflow: BpmnWorkflow) -> None:
+    """Make SpiffWorkflow's index of waiting catches what loading the saved state would make
+    (it keeps entries for catches a reset removed): a workflow kept in memory between steps
+    must behave exactly like one loaded from the database."""
+    manager = workflow.event_manager
+    manager.tasks = {}
+    for tree in [workflow, *workflow.subprocesses.values()]:
+        for task in tree.tasks.values():
+            if isinstance(task.task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+                manager.add_task(task)
 
 
 def task_count(workflow: BpmnWorkflow) -> int:

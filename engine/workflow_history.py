@@ -7,7 +7,13 @@ walk and write more with every step. History is kept elsewhere already (the `tas
 projection: who did what, when; the audit log), so the saved state needs only the part of the
 tree that is still live, plus a window of recent completed levels above it (for a reset to an
 earlier task, and for joins, which look at their ancestors). Part of the SpiffWorkflow adapter
-(with `workflow.py`)."""
+(with `workflow.py`).
+
+Off by default (history_levels = 0), because a review found shapes where the cut changes what
+an instance does: SpiffWorkflow merges, at a join or end, the data of finished tasks of
+branches that ended long ago (cut, that data is lost), and a parallel gateway that is itself
+the loop's entry looks back to the first pass. Turn it on (KEDJA_HISTORY_LEVELS) only for
+diagrams without those shapes."""
 from __future__ import annotations
 
 from uuid import UUID
@@ -16,6 +22,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 FRONT_STATES = TaskState.READY | TaskState.WAITING | TaskState.COMPLETED
+RUNNING_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
 def prune_history(workflow: BpmnWorkflow, keep_levels: int) -> int:
@@ -73,7 +80,9 @@ def _splice_chains(tree, keep_levels: int) -> int:
     completed single-child tasks above its recent window is spliced out instead; the window's
     top task hangs from the run's first ancestor that branches (kept: joins look for it)."""
     dropped = 0
-    for live in [task for task in tree.tasks.values() if not task.has_state(TaskState.FINISHED_MASK)]:
+    # Windows are measured from what really runs or waits, not from predicted tasks: a join
+    # waiting above a predicted tail would otherwise lose its real parent (joins read it).
+    for live in [task for task in tree.tasks.values() if task.has_state(RUNNING_STATES)]:
         if live.id not in tree.tasks:
             continue
         window_top = live

@@ -1,0 +1,126 @@
+"""Cases a review found in the bounded state and the workflow cache, kept as regressions."""
+from __future__ import annotations
+
+import contextlib
+import re
+
+import pytest
+
+from engine.commands import Actor, CompleteTask, Deploy, ResetInstance, StartInstance
+from engine.errors import InvalidState
+
+ACTOR = Actor("u", "Org")
+
+
+def _bpmn(pid: str, body: str) -> str:
+    ids = re.findall(r'<bpmn:(?:userTask|startEvent|endEvent|scriptTask|exclusiveGateway|parallelGateway|'
+                     r'intermediateCatchEvent|intermediateThrowEvent)[^>]*id="([^"]+)"', body)
+    refs = "".join(f"<bpmn:flowNodeRef>{i}</bpmn:flowNodeRef>" for i in ids)
+    return f'''<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:kedja="https://kedja.goteborg.se/bpmn/1.0" id="d" targetNamespace="x">
+  <bpmn:message id="m_ping" name="ping"/>
+  <bpmn:process id="{pid}" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="l" kedja:role="r" kedja:organisation="'Org'">{refs}</bpmn:lane></bpmn:laneSet>
+    {body}
+  </bpmn:process>
+</bpmn:definitions>'''
+
+
+def _open(engine, instance_id, *elements):
+    tasks = engine.queries.instance(instance_id)["open_tasks"]
+    return next((t for e in elements for t in tasks if t.element_id == e), None)
+
+
+def _state(engine, instance_id):
+    view = engine.queries.instance(instance_id)
+    data = {k: v for k, v in engine.queries.instance_data(instance_id).items() if not k.startswith("_")}
+    return view["instance"].status, sorted(t.element_id for t in view["open_tasks"]), data
+
+
+# A join waiting above a predicted tail of scripts, beside a long loop.
+TAIL = "".join(f'<bpmn:scriptTask id="s{i}"><bpmn:script>s{i} = 1</bpmn:script></bpmn:scriptTask>' for i in range(8))
+TAIL_FLOWS = "".join(f'<bpmn:sequenceFlow id="sf{i}" sourceRef="s{i}" targetRef="s{i + 1}"/>' for i in range(7))
+BRANCH = "".join(f'<bpmn:scriptTask id="x{i}"><bpmn:script>x{i} = 1</bpmn:script></bpmn:scriptTask>' for i in range(6))
+BRANCH_FLOWS = "".join(f'<bpmn:sequenceFlow id="xf{i}" sourceRef="x{i}" targetRef="x{i + 1}"/>' for i in range(5))
+JOIN_AFTER_LOOP = _bpmn("join_tail", f'''
+<bpmn:startEvent id="start"/><bpmn:parallelGateway id="split"/><bpmn:userTask id="decide"/>{BRANCH}
+<bpmn:userTask id="report"/><bpmn:exclusiveGateway id="again" default="back"/><bpmn:parallelGateway id="join"/>
+{TAIL}<bpmn:userTask id="close"/><bpmn:endEvent id="end"/>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="split"/>
+<bpmn:sequenceFlow id="f2" sourceRef="split" targetRef="decide"/>
+<bpmn:sequenceFlow id="f3" sourceRef="split" targetRef="report"/>
+<bpmn:sequenceFlow id="f4" sourceRef="report" targetRef="again"/>
+<bpmn:sequenceFlow id="back" sourceRef="again" targetRef="report"/>
+<bpmn:sequenceFlow id="out" sourceRef="again" targetRef="join"><bpmn:conditionExpression>stop</bpmn:conditionExpression></bpmn:sequenceFlow>
+<bpmn:sequenceFlow id="f2x" sourceRef="decide" targetRef="x0"/>{BRANCH_FLOWS}
+<bpmn:sequenceFlow id="f5" sourceRef="x5" targetRef="join"/>
+<bpmn:sequenceFlow id="f6" sourceRef="join" targetRef="s0"/>{TAIL_FLOWS}
+<bpmn:sequenceFlow id="f8" sourceRef="s7" targetRef="close"/>
+<bpmn:sequenceFlow id="f7" sourceRef="close" targetRef="end"/>''')
+
+
+def _run_join_after_loop(engine):
+    engine.execute(Deploy((("join_tail.bpmn", JOIN_AFTER_LOOP),)))
+    instance_id = engine.execute(StartInstance("join_tail", {"stop": False})).id
+    engine.execute(CompleteTask(_open(engine, instance_id, "decide").id, {"decided": 1}, ACTOR))
+    for round_ in range(1, 31):
+        engine.execute(CompleteTask(_open(engine, instance_id, "report").id, {"stop": round_ >= 30}, ACTOR))
+    return _state(engine, instance_id)
+
+
+@pytest.mark.parametrize("levels", [1, 2, 3, 7])
+def test_a_join_waiting_above_a_predicted_tail_keeps_its_parent(make_engine, levels):
+    whole = _run_join_after_loop(make_engine(history_levels=0))
+    assert whole[0] == "running" and whole[1] == ["close"]
+    assert _run_join_after_loop(make_engine(history_levels=levels)) == whole
+
+
+LOOP = _bpmn("short_loop", '''
+<bpmn:startEvent id="start"/><bpmn:userTask id="work"/><bpmn:exclusiveGateway id="again" default="back"/>
+<bpmn:endEvent id="end"/>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work"/>
+<bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="again"/>
+<bpmn:sequenceFlow id="back" sourceRef="again" targetRef="work"/>
+<bpmn:sequenceFlow id="done" sourceRef="again" targetRef="end"><bpmn:conditionExpression>stop</bpmn:conditionExpression></bpmn:sequenceFlow>''')
+
+
+def test_a_reset_to_a_task_whose_history_was_cut_is_refused_not_failed(make_engine):
+    engine = make_engine(history_levels=1)
+    engine.execute(Deploy((("short_loop.bpmn", LOOP),)))
+    instance_id = engine.execute(StartInstance("short_loop", {"stop": False})).id
+    for _ in range(12):
+        engine.execute(CompleteTask(_open(engine, instance_id, "work").id, {"stop": False}, ACTOR))
+    with contextlib.suppress(InvalidState):  # too far back: refused, and the instance is as it was
+        engine.execute(ResetInstance(instance_id, "work", ACTOR))
+    assert engine.queries.instance(instance_id)["instance"].status == "running"
+
+
+PING = _bpmn("ping", '''
+<bpmn:startEvent id="start"/><bpmn:userTask id="work"/><bpmn:exclusiveGateway id="gw" default="to_catch"/>
+<bpmn:intermediateThrowEvent id="send_ping"><bpmn:messageEventDefinition messageRef="m_ping"/></bpmn:intermediateThrowEvent>
+<bpmn:intermediateCatchEvent id="wait_ping"><bpmn:messageEventDefinition messageRef="m_ping"/></bpmn:intermediateCatchEvent>
+<bpmn:userTask id="after"/><bpmn:endEvent id="end"/><bpmn:endEvent id="end2"/>
+<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="work"/>
+<bpmn:sequenceFlow id="f1" sourceRef="work" targetRef="gw"/>
+<bpmn:sequenceFlow id="to_throw" sourceRef="gw" targetRef="send_ping"><bpmn:conditionExpression>throw</bpmn:conditionExpression></bpmn:sequenceFlow>
+<bpmn:sequenceFlow id="to_catch" sourceRef="gw" targetRef="wait_ping"/>
+<bpmn:sequenceFlow id="f2" sourceRef="send_ping" targetRef="after"/>
+<bpmn:sequenceFlow id="f3" sourceRef="after" targetRef="end"/>
+<bpmn:sequenceFlow id="f4" sourceRef="wait_ping" targetRef="end2"/>''')
+
+
+def _run_ping_after_reset(engine):
+    engine.execute(Deploy((("ping.bpmn", PING),)))
+    instance_id = engine.execute(StartInstance("ping", {"throw": False})).id
+    engine.execute(CompleteTask(_open(engine, instance_id, "work").id, {"throw": False}, ACTOR))
+    engine.execute(ResetInstance(instance_id, "work", ACTOR))
+    engine.execute(CompleteTask(_open(engine, instance_id, "work").id, {"throw": True}, ACTOR))
+    return _state(engine, instance_id)
+
+
+def test_a_cached_workflow_behaves_like_a_loaded_one_after_a_reset(make_engine):
+    """A reset leaves SpiffWorkflow's index of waiting catches with an entry a load would not
+    have; the cached workflow must not keep it (it made the next step fail)."""
+    # What a workflow loaded from the database does (checked with the cache off): on to 'after'.
+    assert _run_ping_after_reset(make_engine(workflow_cache_size=500)) == ("running", ["after"], {"throw": True})
