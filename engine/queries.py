@@ -296,6 +296,19 @@ class Queries:
             return list(session.scalars(select(ProcessDefinition)
                                         .order_by(ProcessDefinition.key, ProcessDefinition.version)))
 
+    def process_keys(self) -> list[str]:
+        """The deployed processes' keys (without reading any diagram)."""
+        with self._session_factory() as session:
+            return list(session.scalars(select(ProcessDefinition.key).distinct().order_by(ProcessDefinition.key)))
+
+    def latest_definitions(self) -> list[ProcessDefinition]:
+        """The latest version of each deployed process."""
+        latest = select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version")).group_by(
+            ProcessDefinition.key).subquery()
+        same = (ProcessDefinition.key == latest.c.key) & (ProcessDefinition.version == latest.c.version)
+        with self._session_factory() as session:
+            return list(session.scalars(select(ProcessDefinition).join(latest, same).order_by(ProcessDefinition.key)))
+
     def task_data(self, task_id: str) -> dict:
         """The data an open task sees (loads its instance's workflow: a single-case read)."""
         with self._session_factory() as session:

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from engine.commands import Actor, ResumeInstance, RetryInstance, SuspendInstance, TerminateInstance
 from engine.errors import ConcurrentUpdate, InvalidState, StepFailed
 
+from .args import page_count, page_number
 from .labels import MESSAGE_STATUSES, STALL_REASONS, STATUSES
 from .session import login_required, safe_target
 
@@ -22,24 +23,17 @@ def _engine():
     return current_app.extensions["kedja"]
 
 
-def _page() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 10_000))
-    except ValueError:
-        return 1
-
-
 @bp.get("")
 @login_required("admin")
 def index():
     queries = _engine().queries
     status = request.args.get("status", "")
     status = status if status in STATUSES else ""
-    page = queries.instances(status=status or None, page=_page(), per_page=PER_PAGE)
+    page = queries.instances(status=status or None, page=page_number(), per_page=PER_PAGE)
     ids = [instance.id for instance in page.items]
     return render_template("admin.html", tab="instances", page=page, status=status,
                            counts=queries.status_counts(), waits=queries.waits_of(ids),
-                           tasks=queries.open_tasks_of(ids), pages=max(1, -(-page.total // PER_PAGE)))
+                           tasks=queries.open_tasks_of(ids), pages=page_count(page))
 
 
 @bp.get("/stalled")
@@ -47,9 +41,9 @@ def index():
 def stalled():
     reason = request.args.get("reason", "")
     reason = reason if reason in STALL_REASONS else ""
-    page = _engine().queries.stalled(reason or None, _page(), PER_PAGE)
+    page = _engine().queries.stalled(reason or None, page_number(), PER_PAGE)
     return render_template("admin_stalled.html", tab="stalled", page=page, reason=reason,
-                           pages=max(1, -(-page.total // PER_PAGE)))
+                           pages=page_count(page))
 
 
 @bp.get("/messages")
@@ -57,17 +51,17 @@ def stalled():
 def messages():
     status = request.args.get("status", "")
     status = status if status in MESSAGE_STATUSES else ""
-    page = _engine().queries.messages(status=status or None, page=_page(), per_page=PER_PAGE, newest_first=True)
+    page = _engine().queries.messages(status=status or None, page=page_number(), per_page=PER_PAGE, newest_first=True)
     rows = [{"message": m, "correlation": json.loads(m.correlation_key or "{}")} for m in page.items]
     return render_template("admin_messages.html", tab="messages", page=page, rows=rows, status=status,
-                           pages=max(1, -(-page.total // PER_PAGE)))
+                           pages=page_count(page))
 
 
 @bp.get("/audit")
 @login_required("admin")
 def audit():
-    page = _engine().queries.audit_log(page=_page(), per_page=PER_PAGE)
-    return render_template("admin_audit.html", tab="audit", page=page, pages=max(1, -(-page.total // PER_PAGE)))
+    page = _engine().queries.audit_log(page=page_number(), per_page=PER_PAGE)
+    return render_template("admin_audit.html", tab="audit", page=page, pages=page_count(page))
 
 
 @bp.post("/instances/<instance_id>/<action>")

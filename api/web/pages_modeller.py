@@ -58,9 +58,7 @@ def _problems(xml: str) -> list[Problem]:
         edited_keys = set(parse_file(xml, config.max_bpmn_bytes, EDITED).models)
     except DeploymentRejected as rejected:
         return rejected.problems
-    latest: dict[str, object] = {}
-    for definition in _engine().queries.definitions():
-        latest[definition.key] = definition
+    latest = {definition.key: definition for definition in _engine().queries.latest_definitions()}
     others, seen = [], set()
     for key, definition in sorted(latest.items()):
         if key not in edited_keys and definition.checksum not in seen:

@@ -10,6 +10,7 @@ from engine.queries import INBOX_SORTS
 from forms import FieldError
 
 from .. import access
+from .args import page_count, page_number
 from .formrender import data_from_form, fields_of, row_counts
 from .session import login_required, safe_target
 
@@ -28,16 +29,12 @@ def _actor() -> Actor:
     return Actor(g.account.username, g.account.organisation)
 
 
-def _filters() -> dict:
+def _filters(processes: list[str]) -> dict:
     """The inbox's filters from the query string; anything unknown falls back to the default."""
     chosen = {name: request.args.get(name, values[0]) for name, values in FILTERS.items()}
     chosen = {name: value if value in FILTERS[name] else FILTERS[name][0] for name, value in chosen.items()}
-    processes = {d.key for d in _engine().queries.definitions()}
     chosen["process"] = request.args.get("process", "") if request.args.get("process") in processes else ""
-    try:
-        chosen["page"] = max(1, min(int(request.args.get("page", 1)), 10_000))
-    except ValueError:
-        chosen["page"] = 1
+    chosen["page"] = page_number()
     return chosen
 
 
@@ -46,16 +43,16 @@ def _filters() -> dict:
 def inbox():
     if not g.account.has(*WORKERS):  # process owners only: their page is the modeller
         return redirect(url_for("modeller.index"))
-    chosen = _filters()
+    processes = _engine().queries.process_keys()
+    chosen = _filters(processes)
     page = _engine().queries.inbox(
         g.account.organisation, g.account.username, scope=chosen["scope"], process=chosen["process"] or None,
         due=chosen["due"] or None, claimed=chosen["claimed"] or None, sort=chosen["sort"],
         descending=chosen["order"] == "desc", page=chosen["page"], per_page=PER_PAGE,
         now=utc_naive(_engine().now()))
     context = _engine().queries.task_context(page.items)
-    pages = max(1, -(-page.total // PER_PAGE))
-    return render_template("inbox.html", page=page, context=context, chosen=chosen, pages=pages,
-                           processes=sorted({d.key for d in _engine().queries.definitions()}))
+    return render_template("inbox.html", page=page, context=context, chosen=chosen, pages=page_count(page),
+                           processes=processes)
 
 
 def _back() -> str:
