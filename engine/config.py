@@ -43,10 +43,10 @@ class EngineConfig:
     # The periodic sweep: how often, and how many items per pass.
     sweep_interval_seconds: float = 5.0
     sweep_batch_size: int = 100
-    # Completed history kept in an instance's saved state: this many tree levels above what is
-    # still live; 0 (the default) keeps all. Experimental, see engine/workflow_history.py: a
-    # reset reaches back this far, and some diagram shapes lose data when history is cut.
-    history_levels: int = 0
+    # Completed history kept whole in an instance's saved state: this many tree levels above
+    # what is still live (older history is kept only as far as SpiffWorkflow still reads it, see
+    # engine/workflow_history.py); 0 keeps the whole tree, whose cost grows with every step.
+    history_levels: int = 40
     # Live workflows kept in memory between steps (per process; 0: rebuild every step).
     workflow_cache_size: int = 500
     # A delivery that loses an optimistic-lock race is retried this many times.

@@ -124,3 +124,73 @@ def test_a_cached_workflow_behaves_like_a_loaded_one_after_a_reset(make_engine):
     have; the cached workflow must not keep it (it made the next step fail)."""
     # What a workflow loaded from the database does (checked with the cache off): on to 'after'.
     assert _run_ping_after_reset(make_engine(workflow_cache_size=500)) == ("running", ["after"], {"throw": True})
+
+
+# Branches that ended long ago: SpiffWorkflow merges their data at the end (and at joins) from
+# the finished join tasks they left; a cut must keep that data.
+ENDED_BRANCHES = _bpmn("ended_branches", '''
+<bpmn:startEvent id="start"/><bpmn:parallelGateway id="split"/>
+<bpmn:scriptTask id="a"><bpmn:script>from_a = {"x": 1, "list": [1]}</bpmn:script></bpmn:scriptTask>
+<bpmn:endEvent id="end_a"/>
+<bpmn:userTask id="report"/><bpmn:parallelGateway id="fork"/>
+<bpmn:scriptTask id="note"><bpmn:script>notes = [round]</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="end_note"/>
+<bpmn:exclusiveGateway id="again" default="back"/><bpmn:endEvent id="end_c"/>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="split"/>
+<bpmn:sequenceFlow id="fa" sourceRef="split" targetRef="a"/>
+<bpmn:sequenceFlow id="fc" sourceRef="split" targetRef="report"/>
+<bpmn:sequenceFlow id="fa2" sourceRef="a" targetRef="end_a"/>
+<bpmn:sequenceFlow id="f4" sourceRef="report" targetRef="fork"/>
+<bpmn:sequenceFlow id="f5" sourceRef="fork" targetRef="note"/>
+<bpmn:sequenceFlow id="f6" sourceRef="note" targetRef="end_note"/>
+<bpmn:sequenceFlow id="f7" sourceRef="fork" targetRef="again"/>
+<bpmn:sequenceFlow id="back" sourceRef="again" targetRef="report"/>
+<bpmn:sequenceFlow id="out" sourceRef="again" targetRef="end_c"><bpmn:conditionExpression>stop</bpmn:conditionExpression></bpmn:sequenceFlow>''')
+
+
+def _run_ended_branches(engine):
+    engine.execute(Deploy((("ended_branches.bpmn", ENDED_BRANCHES),)))
+    instance_id = engine.execute(StartInstance("ended_branches", {"stop": False})).id
+    for round_ in range(1, 31):
+        engine.execute(CompleteTask(_open(engine, instance_id, "report").id,
+                                    {"stop": round_ >= 30, "round": round_}, ACTOR))
+    return _state(engine, instance_id)
+
+
+@pytest.mark.parametrize("levels", [1, 3, 7])
+def test_data_of_branches_that_ended_long_ago_reaches_the_end(make_engine, levels):
+    whole = _run_ended_branches(make_engine(history_levels=0))
+    assert whole[0] == "completed" and whole[2]["from_a"] == {"x": 1, "list": [1]}
+    assert _run_ended_branches(make_engine(history_levels=levels)) == whole
+
+
+# A parallel gateway that is itself the entry of a loop: SpiffWorkflow looks back at its
+# first pass to see which inputs can still come.
+GATEWAY_LOOP = _bpmn("gateway_loop", '''
+<bpmn:startEvent id="start"/><bpmn:parallelGateway id="entry"/><bpmn:userTask id="work"/>
+<bpmn:exclusiveGateway id="again" default="back"/><bpmn:userTask id="close"/><bpmn:endEvent id="end"/>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="entry"/>
+<bpmn:sequenceFlow id="f2" sourceRef="entry" targetRef="work"/>
+<bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="again"/>
+<bpmn:sequenceFlow id="back" sourceRef="again" targetRef="entry"/>
+<bpmn:sequenceFlow id="out" sourceRef="again" targetRef="close"><bpmn:conditionExpression>stop</bpmn:conditionExpression></bpmn:sequenceFlow>
+<bpmn:sequenceFlow id="f4" sourceRef="close" targetRef="end"/>''')
+
+
+def _run_gateway_loop(engine):
+    engine.execute(Deploy((("gateway_loop.bpmn", GATEWAY_LOOP),)))
+    instance_id = engine.execute(StartInstance("gateway_loop", {"stop": False})).id
+    states = []
+    for round_ in range(1, 31):
+        task = _open(engine, instance_id, "work")
+        if task is None:
+            break
+        engine.execute(CompleteTask(task.id, {"stop": round_ >= 30}, ACTOR))
+        states.append(_state(engine, instance_id))
+    return states
+
+
+@pytest.mark.parametrize("levels", [1, 3, 7])
+def test_a_parallel_gateway_that_enters_a_loop_keeps_looping(make_engine, levels):
+    whole = _run_gateway_loop(make_engine(history_levels=0))
+    assert len(whole) == 30 and whole[-1][1] == ["close"]
+    assert _run_gateway_loop(make_engine(history_levels=levels)) == whole
