@@ -69,5 +69,4 @@ class Complete(MethodView):
     def post(self, args, task_id):
         """Complete with form data: 422 with field errors, 409 if done or changed meanwhile."""
         access.task_row(task_id)
-        engine().execute(CompleteTask(task_id, args["data"], _actor()))
-        return engine().queries.task(task_id)
+        return engine().execute(CompleteTask(task_id, args["data"], _actor())).row

@@ -101,11 +101,10 @@ def route(engine: "Engine", message_id: str, follow: FollowUps) -> str:
         name, key, expires_at = message.name, message.correlation_key, message.expires_at
         receivers = uow.repo.message_receivers(name, key)
         starts = [] if receivers else uow.repo.message_starts(name)
+        if starts:  # nobody waits and a process starts with it (deploy allows one per message name)
+            return _start_by_message(engine, uow, message, starts[0].definition_id, follow)
         uow.commit()
 
-    if starts:  # nobody waits and a process starts with it (deploy allows one per message name)
-        _start_by_message(engine, message_id, starts[0].definition_id, name, follow)
-        return engine.queries.message(message_id).status
     if len(receivers) == 1:  # the common case: the delivery closes the message itself
         outcome = deliver(engine, message_id, receivers[0], follow, close=True)
         if outcome == DELIVERED:
@@ -171,36 +170,34 @@ def deliver(engine: "Engine", message_id: str, instance_id: str, follow: FollowU
     return RETRY
 
 
-def _start_by_message(engine: "Engine", message_id: str, definition_id: int, message_name: str,
-                      follow: FollowUps) -> str | None:
-    """Start one instance for the message. The conditional status change makes it once only:
-    of two nodes (or threads) racing here, one transaction finds the message already started."""
+def _start_by_message(engine: "Engine", uow, message, definition_id: int, follow: FollowUps) -> str:
+    """Start one instance for the message, in the routing's own transaction. The conditional
+    status change makes it once only: of two nodes (or threads) racing here, one transaction
+    finds the message already started. Returns the message's status."""
     now = engine.now()
-    failure = None
-    with engine.uow() as uow:
-        process = engine.processes.get(definition_id, uow.repo)
-        message = uow.repo.message(message_id)
-        use = process.model.message_starts[message_name]
-        payload = json.loads(message.payload)
-        try:
-            workflow = wf.start_by_message(process, use, payload, now)
-            instance = engine.create_instance(uow, process, workflow, None, now, follow)
-        except EngineError:
-            raise
-        except Exception as err:  # the diagram's own logic failed
-            failure = err
-        else:
-            if not _mark_started(uow, message_id, instance.id, use.element_id, now):
-                return None
-            uow.commit()
-            return instance.id
+    message_id = message.id
+    process = engine.processes.get(definition_id, uow.repo)
+    use = process.model.message_starts[message.name]
+    try:
+        workflow = wf.start_by_message(process, use, json.loads(message.payload), now)
+        instance = engine.create_instance(uow, process, workflow, None, now, follow)
+    except EngineError:
+        raise
+    except Exception as err:  # the diagram's own logic failed: nothing of this transaction stays
+        failure = err
+    else:
+        if not _mark_started(uow, message_id, instance.id, use.element_id, now):
+            return uow.repo.message_status(message_id)
+        uow.commit()
+        return "started"
+    uow.session.rollback()
 
     def mark(uow, instance):
         if not _mark_started(uow, message_id, instance.id, use.element_id, now):
             raise ConcurrentUpdate(f"message {message_id} was started by another node")
 
     engine.record_failed_start(process, {}, None, failure, after=mark)
-    return None
+    return "started"
 
 
 def _mark_started(uow, message_id: str, instance_id: str, element_id: str, now) -> bool:

@@ -22,33 +22,38 @@ class Projected:
 
 def project(repo: Repository, instance: Instance, workflow, process: wf.CompiledProcess, now: datetime,
             completed_task_id: str | None = None, completed_by: str | None = None,
-            all_waits_new: bool = False) -> Projected:
+            revisit: bool = False, new: bool = False) -> Projected:
+    """`revisit`: after a reset or a hold, tasks may open again under ids they had, and every
+    waiting catch counts as new (it looks for buffered messages). `new`: the instance was made
+    in this transaction, so it has no rows yet to read."""
     # Its reads need nothing it wrote: without autoflush, the instance row is written once, at
     # commit, with its status and its state together (not once here and again after).
     with repo.session.no_autoflush:
-        return _project(repo, instance, workflow, process, now, completed_task_id, completed_by, all_waits_new)
+        return _project(repo, instance, workflow, process, now, completed_task_id, completed_by, revisit, new)
 
 
-def _project(repo, instance, workflow, process, now, completed_task_id, completed_by, all_waits_new) -> Projected:
+def _project(repo, instance, workflow, process, now, completed_task_id, completed_by, revisit, new) -> Projected:
     stamp = utc_naive(now)
-    open_tasks = _project_tasks(repo, instance, workflow, process, now, completed_task_id, completed_by)
-    projected = _project_waits(repo, instance, workflow, process, stamp, all_waits_new)
+    open_tasks = _project_tasks(repo, instance, workflow, process, now, completed_task_id, completed_by,
+                                revisit, new)
+    projected = _project_waits(repo, instance, workflow, process, stamp, revisit, new)
     if wf.is_completed(workflow):
         instance.status, instance.completed_at = "completed", stamp
     else:
         instance.status = "running" if open_tasks else "waiting"
     instance.error_message = instance.error_element = None
     instance.last_progress_at = stamp
-    stalls.clear(repo.session, instance.id)  # it moved
+    if not new:
+        stalls.clear(repo.session, instance.id)  # it moved
     if process.model.facts:
-        _project_facts(repo, instance, workflow, process.model.facts, stamp)
+        _project_facts(repo, instance, workflow, process.model.facts, stamp, new)
     return projected
 
 
-def _project_facts(repo, instance, workflow, names, stamp) -> None:
+def _project_facts(repo, instance, workflow, names, stamp, new) -> None:
     data = wf.current_data(workflow)
     facts = json.dumps({name: data.get(name) for name in names}, default=str, ensure_ascii=False)
-    row = repo.facts_of(instance.id)
+    row = None if new else repo.facts_of(instance.id)
     if row is None:
         repo.add(InstanceFacts(instance_id=instance.id, process_key=instance.process_key, facts=facts,
                                updated_at=stamp))
@@ -56,11 +61,11 @@ def _project_facts(repo, instance, workflow, names, stamp) -> None:
         row.facts, row.updated_at = facts, stamp
 
 
-def _project_tasks(repo, instance, workflow, process, now, completed_task_id, completed_by) -> int:
+def _project_tasks(repo, instance, workflow, process, now, completed_task_id, completed_by, revisit, new) -> int:
     stamp = utc_naive(now)
     open_now = {task.task_id: task for task in wf.open_user_tasks(workflow)}
     still_open = 0
-    for row in repo.open_tasks_of(instance.id):
+    for row in [] if new else repo.open_tasks_of(instance.id):
         if open_now.pop(row.id, None) is not None:
             still_open += 1
             continue
@@ -72,7 +77,7 @@ def _project_tasks(repo, instance, workflow, process, now, completed_task_id, co
         info = process.model.user_tasks.get(task.element_id)
         assignment = resolve(info, task.element_id, task.data)
         due = wf.due_after(info.due_in, task.data, now) if info and info.due_in else None
-        reopened = repo.session.get(TaskRow, task.task_id)
+        reopened = repo.session.get(TaskRow, task.task_id) if revisit else None
         if reopened is not None:  # reset to an earlier task: the same task opens again
             repo.delete(reopened)
             repo.flush()
@@ -85,12 +90,12 @@ def _project_tasks(repo, instance, workflow, process, now, completed_task_id, co
     return still_open + len(open_now)
 
 
-def _project_waits(repo, instance, workflow, process, stamp, all_new: bool = False) -> Projected:
+def _project_waits(repo, instance, workflow, process, stamp, all_new: bool, new: bool) -> Projected:
     """Bring the instance's wait rows in line with the workflow, touching only what changed
     (rows keep their id, `since` and lease while the same event keeps waiting)."""
     projected = Projected()
     # An event-based gateway is one task that waits for several events: key by element too.
-    previous = {(w.kind, w.spiff_task_id, w.element_id): w for w in repo.waits_of(instance.id)}
+    previous = {} if new else {(w.kind, w.spiff_task_id, w.element_id): w for w in repo.waits_of(instance.id)}
     messages, timers = wf.waits(workflow, process.model)
     for message in messages:
         key = wf.correlation_key(message.correlation)

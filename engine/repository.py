@@ -140,6 +140,10 @@ class Repository:
     def message(self, message_id: str) -> Message:
         return fetch(self.session, Message, message_id, "message")
 
+    def message_status(self, message_id: str) -> str:
+        """As the database has it now (another transaction may have moved it since it was read)."""
+        return self.session.scalar(select(Message.status).where(Message.id == message_id))
+
     def find_message(self, message_id: str) -> Message | None:
         return self.session.get(Message, message_id)
 

@@ -153,7 +153,7 @@ class Engine:
                     process = self.processes.get(instance.definition_id, uow.repo)
                 projected = project(uow.repo, instance, workflow, process, now,
                                     completed_task.task_id if completed_task else None, completed_by,
-                                    all_waits_new=rewait)
+                                    revisit=rewait)
                 if final_status:
                     instance.status = final_status
                 self._write_outbox(uow, instance, workflow, now, follow)  # takes the events first:
@@ -221,7 +221,7 @@ class Engine:
                             business_key=business_key, status="running", state=b"",
                             created_at=utc_naive(now), last_progress_at=utc_naive(now))
         uow.repo.add(instance)
-        projected = project(uow.repo, instance, workflow, process, now)
+        projected = project(uow.repo, instance, workflow, process, now, new=True)
         self._write_outbox(uow, instance, workflow, now, follow)
         instance.state = wf.serialize(workflow)
         self._take_buffered(uow, projected, now, follow)
@@ -337,11 +337,14 @@ class Engine:
     def _complete_task(self, cmd: CompleteTask, follow: FollowUps):
         if not isinstance(cmd.data, dict):
             raise InvalidInput("data must be an object")
+        found = {}  # the session holds rows weakly: kept here, the step reads the row only once
+
         def locate(uow: UnitOfWork) -> str:
-            return self._task_of_actor(uow, cmd.task_id, cmd.actor).instance_id
+            found["row"] = self._task_of_actor(uow, cmd.task_id, cmd.actor)
+            return found["row"].instance_id
 
         def operate(uow: UnitOfWork, instance: Instance, workflow):
-            row = uow.repo.task(cmd.task_id)
+            row = found["row"]
             if row.state != "open":
                 raise InvalidState(f"task {cmd.task_id} is already {row.state}")
             if row.claimed_by not in (None, cmd.actor.username):
@@ -352,7 +355,7 @@ class Engine:
             if schema is not None and (problems := validate_form(schema, cmd.data)):
                 raise InvalidInput(f"the form '{row.form_key}' has {len(problems)} error(s)", problems)
             wf.complete_user_task(workflow, cmd.task_id, dict(cmd.data), self.now())
-            return CompletedTask(cmd.task_id, instance.id)
+            return CompletedTask(cmd.task_id, instance.id, row)
 
         return self.step(locate, operate, follow, completed_by=cmd.actor.username)
 
@@ -361,6 +364,9 @@ class Engine:
 class CompletedTask:
     task_id: str
     instance_id: str
+    # The task's row as the step left it (completed, by whom, when): callers answer from it
+    # instead of reading it again.
+    row: Any = None
 
 
 def build_engine(config: EngineConfig | None = None, clock: Clock | None = None) -> Engine:

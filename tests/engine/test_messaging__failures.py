@@ -7,7 +7,7 @@ import pytest
 from engine import messaging, workflow
 from engine.clock import utc_naive
 from engine.commands import Actor, CompleteTask, CorrelateMessage, Deploy, StartInstance
-from engine.errors import DeploymentRejected
+from engine.errors import ConcurrentUpdate, DeploymentRejected
 from engine.models import Message
 from engine.uow import FollowUps
 
@@ -49,10 +49,16 @@ def test_a_message_starts_one_instance_even_when_routed_twice_at_once(engine, cl
         uow.commit()
     [responder] = [d for d in engine.queries.definitions() if d.key == "responder"]
 
-    # Two routers (threads or nodes) that both decided to start: only one transaction wins.
-    first = messaging._start_by_message(engine, "m-1", responder.id, "order_request", FollowUps())
-    second = messaging._start_by_message(engine, "m-1", responder.id, "order_request", FollowUps())
-    assert first is not None and second is None
+    # Two routers (threads or nodes) that both read the message and decided to start: only one
+    # transaction wins; the other starts nothing (it finds the message started, or loses the race).
+    with engine.uow() as first_uow, engine.uow() as second_uow:
+        first_message, second_message = first_uow.repo.message("m-1"), second_uow.repo.message("m-1")
+        first = messaging._start_by_message(engine, first_uow, first_message, responder.id, FollowUps())
+        try:
+            second = messaging._start_by_message(engine, second_uow, second_message, responder.id, FollowUps())
+        except ConcurrentUpdate:
+            second = "lost the race"
+    assert first == "started" and second in ("started", "lost the race")
     assert engine.queries.instances(process="responder").total == 1
     assert engine.queries.message("m-1").status == "started"
 
