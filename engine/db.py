@@ -35,7 +35,10 @@ def make_sql_engine(url: str, schema: str | None = None) -> SqlEngine:
 
         return sql_engine
     connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args)
+    # No ping before each checkout (a round trip per transaction): a connection the server
+    # dropped fails its one transaction, and SQLAlchemy then replaces the whole pool
+    # ("optimistic" disconnect handling); connections older than an hour are replaced anyway.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600, connect_args=connect_args)
 
 
 def make_session_factory(sql_engine: SqlEngine) -> sessionmaker[Session]:
