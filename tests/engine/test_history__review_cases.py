@@ -194,3 +194,34 @@ def test_a_parallel_gateway_that_enters_a_loop_keeps_looping(make_engine, levels
     whole = _run_gateway_loop(make_engine(history_levels=0))
     assert len(whole) == 30 and whole[-1][1] == ["close"]
     assert _run_gateway_loop(make_engine(history_levels=levels)) == whole
+
+
+# A reset to a task passed once, long before the kept window: its last pass stays in the chain.
+INTRO_THEN_LOOP = _bpmn("intro_loop", '''
+<bpmn:startEvent id="start"/><bpmn:userTask id="intro"/><bpmn:userTask id="work"/>
+<bpmn:exclusiveGateway id="again" default="back"/><bpmn:endEvent id="end"/>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="intro"/>
+<bpmn:sequenceFlow id="f2" sourceRef="intro" targetRef="work"/>
+<bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="again"/>
+<bpmn:sequenceFlow id="back" sourceRef="again" targetRef="work"/>
+<bpmn:sequenceFlow id="done" sourceRef="again" targetRef="end"><bpmn:conditionExpression>stop</bpmn:conditionExpression></bpmn:sequenceFlow>''')
+
+
+def _run_reset_to_intro(engine):
+    engine.execute(Deploy((("intro_loop.bpmn", INTRO_THEN_LOOP),)))
+    instance_id = engine.execute(StartInstance("intro_loop", {"stop": False})).id
+    engine.execute(CompleteTask(_open(engine, instance_id, "intro").id, {"intro_done": True}, ACTOR))
+    for round_ in range(40):
+        engine.execute(CompleteTask(_open(engine, instance_id, "work").id, {"stop": False, "round": round_}, ACTOR))
+    engine.execute(ResetInstance(instance_id, "intro", ACTOR))
+    after_reset = _state(engine, instance_id)
+    engine.execute(CompleteTask(_open(engine, instance_id, "intro").id, {"intro_done": "again"}, ACTOR))
+    engine.execute(CompleteTask(_open(engine, instance_id, "work").id, {"stop": True}, ACTOR))
+    return after_reset, _state(engine, instance_id)
+
+
+@pytest.mark.parametrize("levels", [1, 3])
+def test_a_reset_reaches_a_task_passed_long_before_the_kept_window(make_engine, levels):
+    whole = _run_reset_to_intro(make_engine(history_levels=0))
+    assert whole[0][1] == ["intro"] and whole[1][0] == "completed"
+    assert _run_reset_to_intro(make_engine(history_levels=levels)) == whole
