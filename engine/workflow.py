@@ -38,6 +38,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import sandbox
 from .definitions import MessageUse, ProcessModel
 from .errors import InvalidState, NotFound
+from .workflow_history import carriers, reset_limit
 
 _engine_now: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("kedja_now", default=None)
 
@@ -377,8 +378,12 @@ def reset_to(workflow: BpmnWorkflow, element_id: str, now: datetime) -> None:
             and t.parent is not None]  # a task whose history was cut off cannot be reopened
     if not done:
         raise InvalidState(f"no completed user task '{element_id}' to go back to")
+    target = max(done, key=lambda t: t.last_state_change)
+    if target.last_state_change <= reset_limit(target.workflow):
+        raise InvalidState(f"'{element_id}' is too far back: branches that ended since are kept only as "
+                           "merged data, which a reset could not undo")
     with engine_time(now):
-        workflow.reset_from_task_id(max(done, key=lambda t: t.last_state_change).id)
+        workflow.reset_from_task_id(target.id)
         _settle(workflow)
 
 
@@ -386,13 +391,22 @@ def migrate(workflow: BpmnWorkflow, new: CompiledProcess, now: datetime) -> None
     """Put the workflow on a newer spec. Refused (InvalidState, with the reason) when an element
     the instance has used or reached is gone, or one of its subprocesses changed shape."""
     top, subprocess_diffs = diff_workflow(SERIALIZER.registry, workflow, new.spec, new.subprocess_specs)
-    gone = sorted({t.task_spec.bpmn_id or t.task_spec.name for t in top.removed})
+    trees = [(workflow, new.spec),
+             *((sub, new.subprocess_specs.get(sub.spec.name)) for sub in workflow.subprocesses.values())]
+    # Branches that ended long ago are kept only as carriers (see workflow_history): the
+    # elements they used must exist in the new version too, and the carriers move with it.
+    held = [(task, spec) for tree, spec in trees for task in carriers(tree)]
+    gone = sorted({t.task_spec.bpmn_id or t.task_spec.name for t in top.removed}
+                  | {task.task_spec.bpmn_id or task.task_spec.name for task, spec in held
+                     if spec is None or task.task_spec.name not in spec.task_specs})
     if gone:
         raise InvalidState(f"the new version lacks elements this instance has used or reached: {', '.join(gone)}")
     for subprocess_id, diff in subprocess_diffs.items():
         if diff is None or diff.removed:
             raise InvalidState(f"a running subprocess ({subprocess_id}) does not exist alike in the new version")
     migrate_workflow(top, workflow, new.spec)
+    for task, spec in held:
+        task.task_spec = spec.task_specs[task.task_spec.name]
     for subprocess_id, diff in subprocess_diffs.items():
         subprocess = workflow.subprocesses[subprocess_id]
         migrate_workflow(diff, subprocess, new.subprocess_specs[subprocess.spec.name])

@@ -26,6 +26,7 @@ from __future__ import annotations
 from uuid import UUID, uuid4
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
@@ -34,6 +35,7 @@ FRONT_STATES = TaskState.READY | TaskState.WAITING | TaskState.COMPLETED
 RUNNING_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 # Marks the two tasks of a carrier (see the module's text) in their internal data.
 CARRIER = "kedja_carrier"
+FORK_TIME = "kedja_fork_time"
 
 
 def prune_history(workflow: BpmnWorkflow, keep_levels: int) -> int:
@@ -43,7 +45,8 @@ def prune_history(workflow: BpmnWorkflow, keep_levels: int) -> int:
         return 0
     dropped = 0
     for tree in [workflow, *workflow.subprocesses.values()]:
-        dropped += _prune_tree(tree, keep_levels) + _splice_chains(tree, keep_levels)
+        dropped += (_prune_tree(tree, keep_levels) + _splice_chains(tree, keep_levels)
+                    + _drop_ended_cycle_branches(tree, keep_levels))
     _drop_orphan_subprocesses(workflow)
     return dropped
 
@@ -85,8 +88,9 @@ def _prune_tree(tree, keep_levels: int) -> int:
     dropped = [task for task in real if task.id not in kept]
     if not dropped:
         return 0
-    ancestors = {task.id for task in above}
-    _fold_into_carriers(tree, [task for task in dropped if task.id not in ancestors])
+    on_path = {task.id for task in above}
+    _fold_into_carriers(tree, [(task, _fork_time(task, on_path)) for task in dropped
+                               if task.id not in on_path and _is_finished_join(task)])
     for task in dropped:
         del tree.tasks[task.id]
     _link(new_root, chain)
@@ -98,9 +102,11 @@ def _prune_tree(tree, keep_levels: int) -> int:
 def _splice_chains(tree, keep_levels: int) -> int:
     """A branch that loops beside another live branch (a monthly report beside a contract that
     runs on) cannot be cut at the root: the two meet at their split. Such a branch's long run of
-    completed single-child tasks above its recent window is spliced out instead (keeping the
-    nearest task of each spec, as above the root cut); the window hangs from what is left of
-    the run, under the run's first ancestor that branches (kept: joins look for it)."""
+    completed tasks above its recent window is spliced out instead: the nearest task of each
+    spec stays (as above the root cut), and what branched off the run and has finished (a
+    fork's ended branch, a boundary event that never fired) goes, its joins' data folded into
+    carriers. The run ends at the first ancestor with another branch still live (kept: joins
+    look for it)."""
     dropped = 0
     # Windows are measured from what really runs or waits, not from predicted tasks: a join
     # waiting above a predicted tail would otherwise lose its real parent (joins read it).
@@ -112,46 +118,111 @@ def _splice_chains(tree, keep_levels: int) -> int:
             if window_top.parent is None:
                 break
             window_top = window_top.parent
-        run, above = [], window_top.parent
-        while (above is not None and above.parent is not None and above.has_state(TaskState.COMPLETED)
-               and len(above._children) == 1):
+        run, sides, child, above = [], [], window_top, window_top.parent
+        while above is not None and above.parent is not None and above.has_state(TaskState.COMPLETED):
+            side = _finished_side_branches(tree, above, child)
+            if side is None:
+                break
             run.append(above)
-            above = above.parent
+            sides.append(side)
+            child, above = above, above.parent
         if len(run) < keep_levels or above is None:
             continue  # short runs stay: cutting them would gain little
         chain = _nearest_of_each_spec(run)
-        if len(chain) == len(run):
-            continue  # nothing repeats: nothing to splice
+        if len(chain) == len(run) and not any(sides):
+            continue  # nothing repeats and nothing ended: nothing to splice
         chain_ids = {task.id for task in chain}
-        for task in run:
+        joins = []
+        for task, side in zip(run, sides, strict=True):
+            joins += [(tree.tasks[task_id], task.last_state_change) for task_id in side
+                      if _is_finished_join(tree.tasks[task_id])]
+        _fold_into_carriers(tree, joins)
+        for task, side in zip(run, sides, strict=True):
+            for task_id in side:
+                del tree.tasks[task_id]
+            dropped += len(side)
             if task.id not in chain_ids:
                 del tree.tasks[task.id]
                 dropped += 1
         _link(window_top, chain)
-        above._children = [chain[-1].id if child == run[-1].id else child for child in above._children]
+        above._children = [chain[-1].id if child_id == run[-1].id else child_id for child_id in above._children]
         chain[-1]._parent = above.id
         if tree.last_task is not None and tree.last_task.id not in tree.tasks:
             tree.last_task = window_top
     return dropped
 
 
+def _drop_ended_cycle_branches(tree, keep_levels: int) -> int:
+    """A cycle timer (a daily reminder on an open task) waits on and adds one branch under
+    itself per firing. Beyond the newest `keep_levels`, branches that ended go; their joins'
+    data is folded into carriers, forked at the firing that started them."""
+    dropped = 0
+    for timer in [task for task in tree.tasks.values() if task.has_state(TaskState.WAITING)
+                  and isinstance(getattr(task.task_spec, "event_definition", None), CycleTimerEventDefinition)]:
+        ended = []
+        for child_id in timer._children:
+            subtree = [i for i in _subtree_ids(tree, tree.tasks[child_id]) if i in tree.tasks]
+            if all(tree.tasks[i].has_state(TaskState.FINISHED_MASK) for i in subtree):
+                ended.append((tree.tasks[child_id].last_state_change, child_id, subtree))
+        ended.sort(key=lambda item: item[0])
+        old = ended[:-keep_levels] if keep_levels else ended
+        if len(old) < keep_levels:
+            continue  # a few: not worth it
+        _fold_into_carriers(tree, [(tree.tasks[i], fired) for fired, _child, subtree in old for i in subtree
+                                   if _is_finished_join(tree.tasks[i])])
+        gone = {child_id for _fired, child_id, _subtree in old}
+        timer._children = [child_id for child_id in timer._children if child_id not in gone]
+        for _fired, _child_id, subtree in old:
+            for task_id in subtree:
+                del tree.tasks[task_id]
+            dropped += len(subtree)
+        if tree.last_task is not None and tree.last_task.id not in tree.tasks:
+            tree.last_task = timer
+    return dropped
+
+
+def _finished_side_branches(tree, task, on_path_child) -> list | None:
+    """The ids of the subtrees under `task` beside `on_path_child`, if all of them finished
+    (None if any task in them is live: the run stops there)."""
+    ids = []
+    for child_id in task._children:
+        if child_id == on_path_child.id:
+            continue
+        subtree = _subtree_ids(tree, tree.tasks[child_id]) if child_id in tree.tasks else set()
+        if any(not tree.tasks[i].has_state(TaskState.FINISHED_MASK) for i in subtree if i in tree.tasks):
+            return None
+        ids += [i for i in subtree if i in tree.tasks]
+    return ids
+
+
+def _is_finished_join(task) -> bool:
+    return (isinstance(task.task_spec, UnstructuredJoin) and task.has_state(TaskState.FINISHED_MASK)
+            and task.parent is not None)
+
+
+def _fork_time(task, on_path: set) -> float:
+    """When the branch `task` is on left the kept path: the time its fork point completed."""
+    node = task.parent
+    while node is not None and node.id not in on_path:
+        node = node.parent
+    return node.last_state_change if node is not None else 0.0
+
+
 def _nearest_of_each_spec(ancestors: list) -> list:
-    """The first task of each spec, nearest first, and always the topmost (the tree's root).
-    A walk up the ancestors for the first task of some specs finds the same task in it. (An
-    inclusive gateway in a loop reads the topmost task of its spec, which this changes: the
+    """The first task of each spec, nearest first, each with its real parent (a reset gives a
+    task its parent's data; joins read their parent's spec), and always the topmost (the tree's
+    root). A walk up the ancestors for the first task of some specs finds the same task in it.
+    (An inclusive gateway in a loop reads the topmost task of its spec, which this changes: the
     model has none; see the module's text.)"""
-    seen, chain = set(), []
+    seen, chain, parent_wanted = set(), [], None
     for index, task in enumerate(ancestors):
-        if task.task_spec.name in seen and index != len(ancestors) - 1 and not _after_join(chain, task):
+        first = task.task_spec.name not in seen or index == len(ancestors) - 1
+        if not first and task.id != parent_wanted:
             continue
         seen.add(task.task_spec.name)
         chain.append(task)
+        parent_wanted = task._parent if first else None
     return chain
-
-
-def _after_join(chain: list, task) -> bool:
-    """A join kept in the chain keeps its own parent too: joins read their parent's spec."""
-    return bool(chain) and isinstance(chain[-1].task_spec, UnstructuredJoin) and chain[-1]._parent == task.id
 
 
 def _link(bottom, chain: list) -> None:
@@ -165,27 +236,63 @@ def _link(bottom, chain: list) -> None:
 
 def _fold_into_carriers(tree, dropped: list) -> None:
     """Finished join tasks that are not ancestors of what stays are merged by every later run
-    of their join (UnstructuredJoin._run_hook merges each one's parent's data, oldest first):
-    their data is folded into the join's carrier, after what the carrier held already."""
+    of their join (UnstructuredJoin._run_hook merges each one's parent's data, oldest first).
+    `dropped` holds (join task, when its branch forked off the kept path). Per join spec, the
+    dropped ones and the carriers already there are folded, in that order, into carriers: one
+    per run of them not interrupted by a finished join task that stays, so the order of every
+    merge stays what it was. A carrier remembers the latest fork it holds (see `reset_limit`)."""
     by_spec: dict[str, list] = {}
-    for task in dropped:
-        if (isinstance(task.task_spec, UnstructuredJoin) and task.has_state(TaskState.FINISHED_MASK)
-                and task.parent is not None):
-            by_spec.setdefault(task.task_spec.name, []).append(task)
-    for spec_name, joins in by_spec.items():
-        joins.sort(key=lambda task: task.last_state_change)
-        carrier = next((task for task in tree.tasks.values()
-                        if is_carrier(task) and task.task_spec.name == spec_name), None)
-        if carrier is None:
-            holder = type(joins[0])(tree, joins[0].parent.task_spec, state=TaskState.COMPLETED, id=uuid4())
-            holder.internal_data[CARRIER] = True
-            holder.data = {}
-            carrier = type(joins[0])(tree, joins[0].task_spec, parent=holder, state=TaskState.CANCELLED, id=uuid4())
-            carrier.internal_data[CARRIER] = True
-            holder._children = [carrier.id]
-        for join in joins:
-            DeepMerge.merge(carrier.parent.data, join.parent.data)
-        carrier.last_state_change = carrier.parent.last_state_change = joins[-1].last_state_change
+    for task, fork_time in dropped:
+        by_spec.setdefault(task.task_spec.name, []).append((task, fork_time, task.parent.data))
+    if not by_spec:
+        return
+    for task in list(tree.tasks.values()):
+        if task.task_spec.name in by_spec and is_carrier(task) and task.parent is not None:
+            by_spec[task.task_spec.name].append((task, task.internal_data.get(FORK_TIME, 0.0), task.parent.data))
+    dropped_ids = {task.id for task, _ in dropped}
+    for spec_name, items in by_spec.items():
+        separators = [(task, None, None) for task in tree.tasks.values()
+                      if task.task_spec.name == spec_name and not is_carrier(task) and task.id not in dropped_ids
+                      and _is_finished_join(task)]
+        ordered = sorted(items + separators, key=lambda item: item[0].last_state_change)
+        group: list = []
+        for item in [*ordered, None]:
+            if item is not None and item[1] is not None:
+                group.append(item)
+                continue
+            if group and not (len(group) == 1 and is_carrier(group[0][0])):
+                _replace_by_carrier(tree, group)
+            group = []
+
+
+def _replace_by_carrier(tree, group: list) -> None:
+    first = group[0][0]
+    holder = type(first)(tree, first.parent.task_spec, state=TaskState.COMPLETED, id=uuid4())
+    carrier = type(first)(tree, first.task_spec, parent=holder, state=TaskState.CANCELLED, id=uuid4())
+    holder._children = [carrier.id]
+    data: dict = {}
+    for _task, _fork, task_data in group:
+        DeepMerge.merge(data, task_data)
+    holder.data = data
+    for task in (holder, carrier):
+        task.internal_data[CARRIER] = True
+        task.last_state_change = group[-1][0].last_state_change
+    carrier.internal_data[FORK_TIME] = max(fork for _task, fork, _data in group)
+    for task, _fork, _data in group:
+        if is_carrier(task):  # folded into the new one
+            del tree.tasks[task._parent]
+            del tree.tasks[task.id]
+
+
+def reset_limit(tree) -> float:
+    """A reset must not go back before this time: branches that forked off after it ended and
+    were folded into carriers, and their data could no longer be undone."""
+    return max((task.internal_data.get(FORK_TIME, 0.0) for task in tree.tasks.values() if is_carrier(task)),
+               default=0.0)
+
+
+def carriers(tree) -> list:
+    return [task for task in tree.tasks.values() if is_carrier(task)]
 
 
 def _ancestors(task) -> list:
