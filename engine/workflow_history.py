@@ -10,17 +10,24 @@ earlier task, and for joins, which look at their ancestors). Part of the SpiffWo
 (with `workflow.py`).
 
 What SpiffWorkflow still reads from the history is kept in a bounded form:
-- above the window, the nearest ancestor of each task spec stays, as a chain: a parallel gateway
-  that is a loop's entry walks up to the first ancestor of one of its inputs (as far as the
-  start event), and structured joins look up their split by spec; both find the same task;
-- the data of finished join tasks of branches that ended (an end event's join, a join's
-  cancelled arrivals) is merged by every later run of that join: it is folded, per join, into
-  one detached carrier task (a parent holding the data and a cancelled join task under it),
-  merged in the order SpiffWorkflow would merge it. Exact for objects and scalars; for lists,
-  SpiffWorkflow's own merge is not associative, so a list two ended branches both changed can
-  come out in another order than with the whole history.
+- above the window, the nearest ancestor of each task spec stays, with its real parent, as a
+  chain: a parallel gateway that is a loop's entry walks up to the first ancestor of one of its
+  inputs (as far as the start event), structured joins look up their split by spec, and a reset
+  gives the reopened task its parent's data; all find the same task;
+- branches that ended (a fork's ended branch, a boundary event that never fired, old firings of
+  a cycle timer) are cut once they are far behind, and the data of their finished join tasks,
+  which every later run of that join merges again (an end event's join, a join's cancelled
+  arrivals), is folded into detached carrier tasks (a parent holding the data, a cancelled join
+  task under it): one per run of such joins not interrupted by a join task that stays, so every
+  merge happens in the order SpiffWorkflow would make it. Exact for objects and scalars; for
+  lists, SpiffWorkflow's own merge is not associative, so a list two ended branches both
+  changed can come out in another order than with the whole history;
+- a carrier remembers when the latest branch it holds forked off; a reset to a task completed
+  before that is refused (the folded data could not be undone), as is a reset to a task of a
+  branch that was cut.
 An inclusive gateway inside a loop reads its first pass (the topmost task of its spec), which
-the cut replaces by a recent one; the model has no inclusive gateways."""
+the cut replaces by a recent one; the model has no inclusive gateways. A cycle timer's firings
+each leave a boundary join waiting for the task (SpiffWorkflow's own): live, so never cut."""
 from __future__ import annotations
 
 from uuid import UUID, uuid4
