@@ -27,7 +27,6 @@ class ProcessDefinition(Base):
     __tablename__ = "process_definitions"
     __table_args__ = (
         UniqueConstraint("key", "version", name="uq_definition_key_version"),
-        UniqueConstraint("key", "checksum", name="uq_definition_key_checksum"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

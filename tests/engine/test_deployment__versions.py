@@ -31,6 +31,16 @@ def test_versions_count_up_and_identical_xml_returns_the_existing_version(engine
     assert [(d.key, d.version) for d in engine.queries.definitions()] == [("scripted", 1), ("scripted", 2)]
 
 
+def test_going_back_to_an_earlier_diagram_deploys_it_as_the_newest_version(engine):
+    first, changed = scripted_bpmn(), scripted_bpmn(script="total = amount * 3")
+    [v1] = _deploy(engine, "scripted.bpmn", first)
+    _deploy(engine, "scripted.bpmn", changed)
+    [back] = _deploy(engine, "scripted.bpmn", first)  # the process owner undoes the change
+    assert (back.version, back.created) == (3, True) and back.definition_id != v1.definition_id
+    started = engine.execute(StartInstance("scripted", {"case_id": "E", "amount": 2}))
+    assert engine.queries.instance(started.id)["instance"].definition_id == back.definition_id
+
+
 def test_running_instances_stay_on_their_version(engine):
     [v1] = _deploy(engine, "scripted.bpmn", scripted_bpmn())
     old = engine.execute(StartInstance("scripted", {"case_id": "C"}))
