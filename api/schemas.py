@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timezone
 
 from marshmallow import Schema, fields, validate
+from sqlalchemy import inspect
 
 
 class UtcDateTime(fields.DateTime):
@@ -16,8 +17,10 @@ class UtcDateTime(fields.DateTime):
 
 
 def row_dict(row) -> dict:
-    """A table row's columns as a dict (to add fields to before the response schema dumps it)."""
-    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+    """A table row's columns as a dict (to add fields to before the response schema dumps it);
+    columns not loaded (an instance's saved state is loaded only when needed) are left out."""
+    unloaded = inspect(row).unloaded
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns if column.key not in unloaded}
 
 
 class PageArgs(Schema):

@@ -46,7 +46,7 @@ class EngineConfig:
     # Completed history kept whole in an instance's saved state: this many tree levels above
     # what is still live (older history is kept only as far as SpiffWorkflow still reads it, see
     # engine/workflow_history.py); 0 keeps the whole tree, whose cost grows with every step.
-    history_levels: int = 40
+    history_levels: int = 20
     # Live workflows kept in memory between steps (per process; 0: rebuild every step).
     workflow_cache_size: int = 500
     # A delivery that loses an optimistic-lock race is retried this many times.

@@ -50,7 +50,8 @@ class Instance(Base):
     process_key: Mapped[str] = mapped_column(String(200))
     business_key: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20))
-    state: Mapped[bytes] = mapped_column(LargeBinary)
+    # Read only when the workflow is not cached (deferred): a cached step never loads the blob.
+    state: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     error_message: Mapped[str | None] = mapped_column(Text)
     error_element: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -51,9 +51,12 @@ from .workflow_cache import WorkflowCache
 from .workflow_history import prune_history
 
 log = logging.getLogger("kedja.engine")
-# History is cut when a tree holds this many times the kept levels in tasks: rarely, so the cut's
-# own walk over the tree costs little per step, and often enough that the tree stays small.
-PRUNE_AT = 3
+# History is cut when a tree holds this many times the kept levels in tasks, and has grown by
+# the kept levels since its last cut (what a cut keeps, the chain of earlier elements and the
+# carriers, can stay above the first bound): rarely, so the cut's own walk over the tree costs
+# little per step, and often enough that the tree stays small.
+PRUNE_AT = 2
+PRUNE_GROWTH = 10
 
 
 @dataclass(frozen=True)
@@ -157,8 +160,7 @@ class Engine:
                 if final_status:
                     instance.status = final_status
                 self._write_outbox(uow, instance, workflow, now, follow)  # takes the events first:
-                if self.config.history_levels and wf.task_count(workflow) > PRUNE_AT * self.config.history_levels:
-                    prune_history(workflow, self.config.history_levels)
+                self._cut_history(workflow)
                 instance.state = wf.serialize(workflow)  # the serialized state must not hold them
                 self._take_buffered(uow, projected, now, follow)
             except EngineError:
@@ -176,6 +178,16 @@ class Engine:
                 return outcome
         self.record_error(instance_id, failure, read_version)
         raise StepFailed(instance_id, wf.describe_error(failure), wf.failed_element(failure))
+
+    def _cut_history(self, workflow) -> None:
+        levels = self.config.history_levels
+        if not levels:
+            return
+        size = wf.task_count(workflow)
+        # Kept on the live workflow object only: one loaded from the database is cut once more.
+        if size > max(PRUNE_AT * levels, getattr(workflow, "kedja_size_after_cut", 0) + PRUNE_GROWTH):
+            prune_history(workflow, levels)
+            workflow.kedja_size_after_cut = wf.task_count(workflow)
 
     def record_error(self, instance_id: str, err: Exception, read_version: int) -> None:
         """Put the instance in `error`, unless it moved on since the failed step read it: then

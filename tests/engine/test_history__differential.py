@@ -377,7 +377,8 @@ def test_a_reminder_cycle_keeps_a_bounded_state(make_engine, clock, levels):
     cut_sizes, cut = run_reminders(make_engine(history_levels=levels))
     assert cut == whole and whole[0] == "completed"
     assert whole_sizes[89] > 1.8 * whole_sizes[44]  # kept whole, what ended grows with every firing
-    assert cut_sizes[89] <= cut_sizes[44] + 5, (cut_sizes[9], cut_sizes[44], cut_sizes[89])
+    # Cut now and then (when the tree has grown by a few tasks): the peaks stop rising.
+    assert max(cut_sizes[60:]) <= max(cut_sizes[30:60]) + 5, cut_sizes
 
 
 # --- 7. shapes that behaved the same (kept as differential checks) -------------------------------
