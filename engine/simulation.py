@@ -82,10 +82,11 @@ class Simulation:
     def rng(self, *name) -> random.Random:
         return random.Random("/".join(str(part) for part in (self.seed, *name)))
 
-    def run(self, progress: Callable[[int], None] = lambda _n: None) -> None:
+    def run(self, progress: Callable[[int], None] = lambda _n: None, weeks: int = WEEKS) -> None:
+        """`weeks`: stop early (a test looks at the cases while they are still under way)."""
         self.engine.execute(Deploy(tuple((f"{key}.bpmn", (self.processes_dir / f"{key}.bpmn").read_bytes())
                                          for key in ("procurement", "supplier", "target_group"))))
-        for week in range(WEEKS):
+        for week in range(weeks):
             self.engine.clock.set(START + timedelta(weeks=week))
             while self.engine.execute(Sweep()).timers_fired:
                 pass

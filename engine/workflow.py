@@ -38,7 +38,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import sandbox
 from .definitions import MessageUse, ProcessModel
 from .errors import InvalidState, NotFound
-from .workflow_history import carriers, reset_limit
+from .workflow_history import can_reopen, carriers, reset_limit
 
 _engine_now: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("kedja_now", default=None)
 
@@ -378,12 +378,16 @@ def reset_to(workflow: BpmnWorkflow, element_id: str, now: datetime) -> None:
             and t.parent is not None]  # a task whose history was cut off cannot be reopened
     if not done:
         raise InvalidState(f"no completed user task '{element_id}' to go back to")
-    target = max(done, key=lambda t: t.last_state_change)
-    if target.last_state_change <= reset_limit(target.workflow):
-        raise InvalidState(f"'{element_id}' is too far back: branches that ended since are kept only as "
-                           "merged data, which a reset could not undo")
+    # The latest; of tasks completed at the same moment (a clock that did not move), the deepest.
+    target = max(done, key=lambda t: (t.last_state_change, t.depth))
+    if not can_reopen(target) or target.last_state_change <= reset_limit(target.workflow, target.task_spec.name):
+        raise InvalidState(f"'{element_id}' is too far back: the instance's saved state keeps only its recent "
+                           "history (KEDJA_HISTORY_LEVELS), and what followed could not be undone exactly")
     with engine_time(now):
         workflow.reset_from_task_id(target.id)
+        # SpiffWorkflow leaves the catches the reset removed in its index, and its timer refresh
+        # would update them (they have no parent any more and fail): index what is left.
+        rebuild_catch_index(workflow)
         _settle(workflow)
 
 
@@ -411,6 +415,7 @@ def migrate(workflow: BpmnWorkflow, new: CompiledProcess, now: datetime) -> None
         subprocess = workflow.subprocesses[subprocess_id]
         migrate_workflow(diff, subprocess, new.subprocess_specs[subprocess.spec.name])
     workflow.subprocess_specs = new.subprocess_specs
+    rebuild_catch_index(workflow)  # a migration may drop waiting tasks too
     with engine_time(now):
         _settle(workflow)
 

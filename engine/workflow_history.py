@@ -33,6 +33,7 @@ from __future__ import annotations
 from uuid import UUID, uuid4
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.util.deep_merge import DeepMerge
@@ -43,6 +44,12 @@ RUNNING_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 # Marks the two tasks of a carrier (see the module's text) in their internal data.
 CARRIER = "kedja_carrier"
 FORK_TIME = "kedja_fork_time"
+# In the root task's internal data: per task spec, when the latest task of it that was cut off
+# had completed (see `reset_limit`).
+CUT_LATEST = "kedja_cut_latest"
+# Marks a task the cut hung under another parent than its own: a reset could not give it the
+# data its own parent had (see `reset_limit`).
+RELINKED = "kedja_relinked"
 
 
 def prune_history(workflow: BpmnWorkflow, keep_levels: int) -> int:
@@ -91,16 +98,19 @@ def _prune_tree(tree, keep_levels: int) -> int:
         return 0
     above = path[cut + 1:]
     chain = _nearest_of_each_spec(above)
-    kept = _subtree_ids(tree, new_root) | {task.id for task in chain}
+    below = {path[index].id: path[index - 1].id for index in range(1, len(path))}
+    events = _boundary_events(chain, below)
+    kept = _subtree_ids(tree, new_root) | {task.id for task in chain} | events
     dropped = [task for task in real if task.id not in kept]
     if not dropped:
         return 0
     on_path = {task.id for task in above}
     _fold_into_carriers(tree, [(task, _fork_time(task, on_path)) for task in dropped
                                if task.id not in on_path and _is_finished_join(task)])
+    _forget(tree, dropped)
     for task in dropped:
         del tree.tasks[task.id]
-    _link(new_root, chain)
+    _link(new_root, chain, below, events)
     if tree.last_task is not None and tree.last_task.id not in tree.tasks:
         tree.last_task = new_root
     return len(dropped)
@@ -139,11 +149,16 @@ def _splice_chains(tree, keep_levels: int) -> int:
         if len(chain) == len(run) and not any(sides):
             continue  # nothing repeats and nothing ended: nothing to splice
         chain_ids = {task.id for task in chain}
+        below = dict(zip([task.id for task in run], [window_top.id] + [task.id for task in run[:-1]], strict=True))
+        events = _boundary_events(chain, below)
+        sides = [[task_id for task_id in side if task_id not in events] for side in sides]
         joins = []
         for task, side in zip(run, sides, strict=True):
             joins += [(tree.tasks[task_id], task.last_state_change) for task_id in side
                       if _is_finished_join(tree.tasks[task_id])]
         _fold_into_carriers(tree, joins)
+        _forget(tree, [tree.tasks[task_id] for side in sides for task_id in side]
+                + [task for task in run if task.id not in chain_ids])
         for task, side in zip(run, sides, strict=True):
             for task_id in side:
                 del tree.tasks[task_id]
@@ -151,9 +166,9 @@ def _splice_chains(tree, keep_levels: int) -> int:
             if task.id not in chain_ids:
                 del tree.tasks[task.id]
                 dropped += 1
-        _link(window_top, chain)
+        _link(window_top, chain, below, events)
         above._children = [chain[-1].id if child_id == run[-1].id else child_id for child_id in above._children]
-        chain[-1]._parent = above.id
+        _hang(chain[-1], above)
         if tree.last_task is not None and tree.last_task.id not in tree.tasks:
             tree.last_task = window_top
     return dropped
@@ -177,6 +192,7 @@ def _drop_ended_cycle_branches(tree, keep_levels: int) -> int:
             continue  # a few: not worth it
         _fold_into_carriers(tree, [(tree.tasks[i], fired) for fired, _child, subtree in old for i in subtree
                                    if _is_finished_join(tree.tasks[i])])
+        _forget(tree, [tree.tasks[i] for _fired, _child, subtree in old for i in subtree])
         gone = {child_id for _fired, child_id, _subtree in old}
         timer._children = [child_id for child_id in timer._children if child_id not in gone]
         for _fired, _child_id, subtree in old:
@@ -232,13 +248,35 @@ def _nearest_of_each_spec(ancestors: list) -> list:
     return chain
 
 
-def _link(bottom, chain: list) -> None:
-    """Hang `bottom` under chain[0] as its only child, chain[0] under chain[1], and so on."""
+def _boundary_events(chain: list, below: dict) -> set:
+    """The boundary events beside the path under each split in `chain` (`below`: the path's
+    child of each task). A task with boundary events hangs under a split beside one task per
+    event; a reset to it resets them all, which is how its events wait again, and its join
+    looks among them for the main task. So they stay where their split stays, as leaves (what
+    followed a fired event has ended: not live, or the split would be below the cut)."""
+    return {child_id for task in chain if isinstance(task.task_spec, BoundaryEventSplit)
+            for child_id in task._children if child_id != below[task.id]}
+
+
+def _link(bottom, chain: list, below: dict, events: set) -> None:
+    """Hang `bottom` under chain[0] as its only child (beside its boundary events, in their
+    places), chain[0] under chain[1], and so on."""
     lower = bottom
     for upper in chain:
-        upper._children = [lower.id]
-        lower._parent = upper.id
+        path_child = below[upper.id]
+        upper._children = [lower.id if child_id == path_child else child_id for child_id in upper._children
+                           if child_id == path_child or child_id in events]
+        for child_id in upper._children:
+            if child_id != lower.id:
+                upper.workflow.tasks[child_id]._children = []
+        _hang(lower, upper)
         lower = upper
+
+
+def _hang(task, parent) -> None:
+    if task._parent != parent.id:
+        task.internal_data[RELINKED] = True
+    task._parent = parent.id
 
 
 def _fold_into_carriers(tree, dropped: list) -> None:
@@ -291,11 +329,31 @@ def _replace_by_carrier(tree, group: list) -> None:
             del tree.tasks[task.id]
 
 
-def reset_limit(tree) -> float:
-    """A reset must not go back before this time: branches that forked off after it ended and
-    were folded into carriers, and their data could no longer be undone."""
-    return max((task.internal_data.get(FORK_TIME, 0.0) for task in tree.tasks.values() if is_carrier(task)),
-               default=0.0)
+def _forget(tree, tasks: list) -> None:
+    """Remember, per task spec, when the latest of `tasks` (about to be cut off) completed."""
+    latest = tree.task_tree.internal_data.setdefault(CUT_LATEST, {})
+    for task in tasks:
+        if task.has_state(TaskState.COMPLETED) and not is_carrier(task):
+            name = task.task_spec.name
+            latest[name] = max(latest.get(name, 0.0), task.last_state_change)
+
+
+def can_reopen(task) -> bool:
+    """Whether a reset can reopen `task` as the whole history would: it has its own parent
+    (whose data it gets, and whose boundary events it resets with it)."""
+    return task.parent is not None and RELINKED not in task.internal_data
+
+
+def reset_limit(tree, spec_name: str) -> float:
+    """A reset to a task of `spec_name` must not go back to one completed before this time:
+    - branches that forked off after it ended and were folded into carriers, and their data
+      could no longer be undone;
+    - a later task of the spec was cut off, so the one left is not the latest, which a reset
+      with the whole history would reopen. (The cut keeps the nearest task of each spec, but
+      a reset removes what followed its target, and with it those nearest tasks.)"""
+    folded = max((task.internal_data.get(FORK_TIME, 0.0) for task in tree.tasks.values() if is_carrier(task)),
+                 default=0.0)
+    return max(folded, tree.task_tree.internal_data.get(CUT_LATEST, {}).get(spec_name, 0.0))
 
 
 def carriers(tree) -> list:

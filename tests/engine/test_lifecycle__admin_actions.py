@@ -118,6 +118,31 @@ def test_reset_to_an_earlier_task(engine):
         engine.execute(ResetInstance(started.id, "no_such_task", Actor("admin")))
 
 
+def _open(engine, instance_id):
+    return sorted(t.element_id for t in _view(engine, instance_id)["open_tasks"])
+
+
+def test_reset_back_past_a_waiting_timer_keeps_the_instance_running(engine, clock):
+    """The decision's deadline timer waits when the administrator goes back to the review: the
+    timer goes with the decision, and the review's own reminder timer runs again."""
+    deploy(engine, "reminded_review.bpmn")
+    support = Actor("sara", "Upphandlingsbolaget")
+    started = engine.execute(StartInstance("reminded_review")).id
+    engine.execute(CompleteTask(_view(engine, started)["open_tasks"][0].id, {"reviewed": True}, support))
+    assert [w["element_id"] for w in _view(engine, started)["waiting_for"]] == ["decision_late"]
+
+    engine.execute(ResetInstance(started, "review", Actor("admin")))
+    assert _open(engine, started) == ["review"]
+    assert [w["element_id"] for w in _view(engine, started)["waiting_for"]] == ["review_late"]
+    clock.advance(days=8)
+    assert engine.execute(Sweep()).timers_fired == 1
+    assert _open(engine, started) == ["remind", "review"]
+    review = next(t for t in _view(engine, started)["open_tasks"] if t.element_id == "review")
+    engine.execute(CompleteTask(review.id, {}, support))
+    assert _open(engine, started) == ["decide", "remind"]
+    assert _view(engine, started)["instance"].status == "running"
+
+
 def test_migrate_to_a_newer_version_when_the_change_allows_it(engine):
     deploy(engine, "deadlines.bpmn")
     started = engine.execute(StartInstance("deadlines"))
