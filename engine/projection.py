@@ -66,8 +66,10 @@ def _project_tasks(repo, instance, workflow, process, now, completed_task_id, co
     open_now = {task.task_id: task for task in wf.open_user_tasks(workflow)}
     still_open = 0
     for row in [] if new else repo.open_tasks_of(instance.id):
-        if open_now.pop(row.id, None) is not None:
+        if (task := open_now.pop(row.id, None)) is not None:
             still_open += 1
+            if revisit:  # after a migration the element may be renamed, or in another lane or form
+                _refresh_open_task(row, task, process.model.user_tasks.get(task.element_id))
             continue
         row.state = wf.task_outcome(workflow, row.id)
         row.completed_at = stamp
@@ -88,6 +90,14 @@ def _project_tasks(repo, instance, workflow, process, now, completed_task_id, co
             created_at=stamp, due_at=utc_naive(due) if due else None,
         ))
     return still_open + len(open_now)
+
+
+def _refresh_open_task(row: TaskRow, task: wf.OpenUserTask, info) -> None:
+    assignment = resolve(info, task.element_id, task.data)
+    if row.organisation != assignment.organisation:  # another body's task now: nobody's claim
+        row.claimed_by = row.claimed_at = None
+    row.name, row.lane, row.role = task.name, assignment.lane, assignment.role
+    row.organisation, row.form_key = assignment.organisation, info.form_key if info else None
 
 
 def _project_waits(repo, instance, workflow, process, stamp, all_new: bool, new: bool) -> Projected:

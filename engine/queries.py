@@ -296,6 +296,14 @@ class Queries:
             return list(session.scalars(select(ProcessDefinition)
                                         .order_by(ProcessDefinition.key, ProcessDefinition.version)))
 
+    def versions(self, key: str) -> list[dict]:
+        """The deployed versions of one process, oldest first (without their diagrams)."""
+        with self._session_factory() as session:
+            columns = (ProcessDefinition.id, ProcessDefinition.version, ProcessDefinition.deployed_at)
+            rows = session.execute(select(*columns).where(ProcessDefinition.key == key)
+                                   .order_by(ProcessDefinition.version))
+            return [{"definition_id": row.id, "version": row.version, "deployed_at": row.deployed_at} for row in rows]
+
     def process_keys(self) -> list[str]:
         """The deployed processes' keys (without reading any diagram)."""
         with self._session_factory() as session:

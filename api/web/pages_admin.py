@@ -1,13 +1,22 @@
 """The admin console: instances by status and what each waits for, stalled instances and why,
-suspend / resume / terminate / retry (each audited by the engine), the message and audit logs."""
+suspend / resume / terminate / retry, reset to an earlier task and migration to a newer version
+(each audited by the engine), the message and audit logs."""
 from __future__ import annotations
 
 import json
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
-from engine.commands import Actor, ResumeInstance, RetryInstance, SuspendInstance, TerminateInstance
-from engine.errors import ConcurrentUpdate, InvalidState, StepFailed
+from engine.commands import (
+    Actor,
+    MigrateInstance,
+    ResetInstance,
+    ResumeInstance,
+    RetryInstance,
+    SuspendInstance,
+    TerminateInstance,
+)
+from engine.errors import ConcurrentUpdate, InvalidState, NotFound, StepFailed
 
 from .args import page_count, page_number
 from .labels import MESSAGE_STATUSES, STALL_REASONS, STATUSES
@@ -64,6 +73,51 @@ def audit():
     return render_template("admin_audit.html", tab="audit", page=page, pages=page_count(page))
 
 
+def _admin() -> Actor:
+    return Actor(g.account.username, g.account.organisation)
+
+
+def _back_to_case(instance_id: str):
+    return redirect(url_for("cases.case", instance_id=instance_id))
+
+
+@bp.post("/instances/<instance_id>/reset")
+@login_required("admin")
+def reset(instance_id):
+    """Back to an earlier user task of the case: it opens again, what followed is undone."""
+    element_id = request.form.get("element_id", "").strip()
+    if not element_id:
+        flash("Välj uppgiften att gå tillbaka till.", "error")
+        return _back_to_case(instance_id)
+    try:
+        _engine().execute(ResetInstance(instance_id, element_id, _admin()))
+        flash(f"Instansen är återställd till {element_id}.", "info")
+    except (InvalidState, ConcurrentUpdate, NotFound) as err:
+        flash(f"Det gick inte att gå tillbaka: {err}", "error")
+    except StepFailed as err:
+        flash(f"Steget misslyckades: {err}", "error")
+    return _back_to_case(instance_id)
+
+
+@bp.post("/instances/<instance_id>/migrate")
+@login_required("admin")
+def migrate(instance_id):
+    """To a newer version of its process, if the change allows it (else the reason is shown)."""
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        flash("Välj versionen att flytta till.", "error")
+        return _back_to_case(instance_id)
+    try:
+        _engine().execute(MigrateInstance(instance_id, version, _admin()))
+        flash(f"Instansen är flyttad till version {version}.", "info")
+    except (InvalidState, ConcurrentUpdate, NotFound) as err:
+        flash(f"Det gick inte att flytta: {err}", "error")
+    except StepFailed as err:
+        flash(f"Steget misslyckades: {err}", "error")
+    return _back_to_case(instance_id)
+
+
 @bp.post("/instances/<instance_id>/<action>")
 @login_required("admin")
 def act(instance_id, action):
@@ -72,7 +126,7 @@ def act(instance_id, action):
         return redirect(url_for("admin.index"))
     command, done = ACTIONS[action]
     try:
-        _engine().execute(command(instance_id, Actor(g.account.username, g.account.organisation)))
+        _engine().execute(command(instance_id, _admin()))
         flash(f"Instansen är {done}.", "info")
     except (InvalidState, ConcurrentUpdate) as err:
         flash(f"Det gick inte: {err}", "error")

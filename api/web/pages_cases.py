@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, g, render_template
 
 from engine.errors import NotFound
+from engine.repository import ACTIVE_STATUSES
 
 from .. import access
 from .session import login_required
@@ -30,12 +31,30 @@ def case(instance_id):
     linked = [dict(link, **briefs[link["instance_id"]]) for link in view["linked"]
               if link["instance_id"] in briefs and access.may_see_instance(link["instance_id"])]
     facts = queries.facts(instance_id)
-    audit = queries.audit_log(instance_id, per_page=50).items if g.account.has("admin") else []
+    admin = g.account.has("admin")
+    audit = queries.audit_log(instance_id, per_page=50).items if admin else []
     return render_template("case.html", view=view, instance=view["instance"], linked=linked,
                            procurement_id=facts.get("procurement_id"), audit=audit,
+                           **(_admin_choices(view) if admin else {}),
                            progress={"done": sorted(done), "active": sorted(active),
                                      "open": sorted({t.element_id for t in view["open_tasks"]}),
                                      "error": view["instance"].error_element})
+
+
+def _admin_choices(view: dict) -> dict:
+    """What an administrator may take the case back to (the user tasks it has done, the latest
+    first) and move it to (the newer versions of its process)."""
+    instance = view["instance"]
+    if instance.status not in (*ACTIVE_STATUSES, "error"):
+        return {}
+    reset_to: dict[str, str] = {}
+    for task in sorted((task for task in view["history"] if task.state == "completed"),
+                       key=lambda task: task.completed_at or task.created_at, reverse=True):
+        reset_to.setdefault(task.element_id, task.name or task.element_id)
+    versions = _engine().queries.versions(instance.process_key)
+    current = next(v["version"] for v in versions if v["definition_id"] == instance.definition_id)
+    newer = [v for v in versions if v["version"] > current] if instance.status in ACTIVE_STATUSES else []
+    return {"reset_to": list(reset_to.items()), "current_version": current, "newer_versions": newer}
 
 
 @bp.get("/cases/<instance_id>/diagram.bpmn")

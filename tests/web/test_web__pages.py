@@ -1,11 +1,17 @@
 """The pages' rules: sign-in, CSRF, who sees what, filters, errors as pages."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from sqlalchemy import select
 
+from engine.commands import Actor, CompleteTask, Deploy
 from engine.models import AccessLog
 
 from .conftest import start_participant
+
+PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 
 
 def test_pages_need_sign_in_and_a_wrong_password_is_refused(browser):
@@ -183,3 +189,67 @@ def test_administrators_suspend_and_resume_from_the_page_and_it_is_audited(brows
     caseworker.get("/")
     assert caseworker.post(f"/admin/instances/{instance_id}/terminate").status_code == 403
     assert engine.queries.instance(instance_id)["instance"].status == "running"
+
+
+def _open_tasks(engine, instance_id):
+    return [t.element_id for t in engine.queries.instance(instance_id)["open_tasks"]]
+
+
+def test_administrators_take_a_case_back_to_an_earlier_task_from_its_page(browser, engine):
+    instance_id = start_participant(engine, "P-2", "Arbetsförmedlingen")
+    identify = engine.queries.instance(instance_id)["open_tasks"][0]
+    engine.execute(CompleteTask(identify.id, {"target_group": "young", "gender": "woman", "birth_year": 1999},
+                                Actor("af", "Arbetsförmedlingen")))
+    moved_on = _open_tasks(engine, instance_id)
+    assert "identify" not in moved_on
+
+    admin = browser("admin")
+    page = admin.get(f"/cases/{instance_id}").get_data(as_text=True)
+    assert 'id="reset-form"' in page and '<option value="identify">Identifiera deltagare</option>' in page
+    assert 'id="migrate-form"' not in page  # no newer version yet
+    response = admin.post(f"/admin/instances/{instance_id}/reset", {"element_id": "identify"})
+    assert response.location == f"/cases/{instance_id}"
+    assert "Instansen är återställd till identify" in admin.get(response.location).get_data(as_text=True)
+    assert _open_tasks(engine, instance_id) == ["identify"]
+
+    admin.post(f"/admin/instances/{instance_id}/reset", {"element_id": "employment"})  # never done
+    assert "Det gick inte att gå tillbaka" in admin.get(f"/cases/{instance_id}").get_data(as_text=True)
+    assert _open_tasks(engine, instance_id) == ["identify"]
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    assert "reset" in page and "identify" in page
+
+    caseworker = browser("af")
+    caseworker.get("/")
+    assert caseworker.post(f"/admin/instances/{instance_id}/reset", {"element_id": "identify"}).status_code == 403
+    assert 'id="reset-form"' not in caseworker.get(f"/cases/{instance_id}").get_data(as_text=True)
+
+
+def test_administrators_move_a_case_to_a_newer_version_or_see_why_not(browser, engine):
+    instance_id = start_participant(engine, "P-3", "Arbetsförmedlingen")  # stands on 'identify'
+    xml = (PROCESSES / "target_group.bpmn").read_text(encoding="utf-8")
+    engine.execute(Deploy((("target_group.bpmn", xml.replace("Identifiera deltagare", "Identifiera deltagaren")
+                            .encode()),)))
+    without_identify = xml.replace('sourceRef="identify"', 'sourceRef="start"').replace(
+        '<bpmn:flowNodeRef>identify</bpmn:flowNodeRef>', '')
+    without_identify = re.sub(r'<bpmn:userTask id="identify".*?/>', "", without_identify)
+    without_identify = re.sub(r'<bpmn:sequenceFlow id="flow_start_identify"[^>]*/>', "", without_identify)
+    without_identify = re.sub(r'<bpmndi:BPMN(?:Shape|Edge) id="[^"]*identify[^"]*".*?</bpmndi:BPMN(?:Shape|Edge)>',
+                              "", without_identify, flags=re.S)
+    engine.execute(Deploy((("target_group.bpmn", without_identify.encode()),)))
+
+    admin = browser("admin")
+    page = admin.get(f"/cases/{instance_id}").get_data(as_text=True)
+    assert "Flytta från version 1 till" in page and '<option value="3">' in page and '<option value="2">' in page
+    admin.post(f"/admin/instances/{instance_id}/migrate", {"version": "3"})
+    page = admin.get(f"/cases/{instance_id}").get_data(as_text=True)
+    assert "Det gick inte att flytta" in page and "identify" in page
+    assert engine.queries.instance(instance_id)["instance"].definition_id == engine.queries.versions(
+        "target_group")[0]["definition_id"]
+
+    admin.post(f"/admin/instances/{instance_id}/migrate", {"version": "2"})
+    assert "Instansen är flyttad till version 2" in admin.get(f"/cases/{instance_id}").get_data(as_text=True)
+    assert engine.queries.instance(instance_id)["open_tasks"][0].name == "Identifiera deltagaren"
+    page = admin.get(f"/cases/{instance_id}").get_data(as_text=True)
+    assert "Flytta från version 2 till" in page and '<option value="2">' not in page
+    admin.post(f"/admin/instances/{instance_id}/migrate", {"version": "ett"})
+    assert "Välj versionen" in admin.get(f"/cases/{instance_id}").get_data(as_text=True)
