@@ -91,7 +91,9 @@ def reset(instance_id):
         return _back_to_case(instance_id)
     try:
         _engine().execute(ResetInstance(instance_id, element_id, _admin()))
-        flash(f"Instansen är återställd till {element_id}.", "info")
+        reopened = [task.name for task in _engine().queries.instance(instance_id)["open_tasks"]
+                    if task.element_id == element_id]
+        flash(f"Instansen är återställd till {reopened[0] if reopened else element_id}.", "info")
     except (InvalidState, ConcurrentUpdate, NotFound) as err:
         flash(f"Det gick inte att gå tillbaka: {err}", "error")
     except StepFailed as err:

@@ -161,6 +161,22 @@ def test_an_administrator_finds_an_instance_in_error_and_retries_it(engine, page
     expect(page.locator("#instances")).to_contain_text("ej tagen")
 
 
+def test_an_administrator_takes_a_case_back_to_an_earlier_task(engine, page):
+    instance_id = _participant(engine, "P-AF-7", "Arbetsförmedlingen")
+    identify = engine.queries.instance(instance_id)["open_tasks"][0]
+    engine.execute(CompleteTask(identify.id, {"target_group": "young", "gender": "man", "birth_year": 2001},
+                                Actor("af", "Arbetsförmedlingen")))
+    login(page, "admin")
+    page.goto(f"/cases/{instance_id}")
+    expect(page.locator('[data-element-id="identify"].kedja-done')).to_have_count(1)
+    page.get_by_label("Gå tillbaka till").select_option(label="Identifiera deltagare")
+    snap(page, "admin_case_reset")
+    page.get_by_role("button", name="Återställ").click()
+    expect(page.get_by_role("status")).to_contain_text("Instansen är återställd till Identifiera deltagare")
+    expect(page.locator('[data-element-id="identify"].kedja-active')).to_have_count(1)
+    assert [t.element_id for t in engine.queries.instance(instance_id)["open_tasks"]] == ["identify"]
+
+
 def test_the_follow_up_dashboard_draws_its_charts_and_exports_csv(engine, page):
     login(page, "angered")
     page.get_by_role("link", name="Uppföljning").click()

@@ -209,7 +209,7 @@ def test_administrators_take_a_case_back_to_an_earlier_task_from_its_page(browse
     assert 'id="migrate-form"' not in page  # no newer version yet
     response = admin.post(f"/admin/instances/{instance_id}/reset", {"element_id": "identify"})
     assert response.location == f"/cases/{instance_id}"
-    assert "Instansen är återställd till identify" in admin.get(response.location).get_data(as_text=True)
+    assert "Instansen är återställd till Identifiera deltagare" in admin.get(response.location).get_data(as_text=True)
     assert _open_tasks(engine, instance_id) == ["identify"]
 
     admin.post(f"/admin/instances/{instance_id}/reset", {"element_id": "employment"})  # never done
