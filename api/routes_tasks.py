@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from engine.commands import Actor, ClaimTask, CompleteTask, ReleaseTask
+from engine.errors import NotYours
 
 from . import access, schemas
 from .auth import account, engine, require
@@ -68,5 +69,10 @@ class Complete(MethodView):
     @blp.response(200, schemas.Task)
     def post(self, args, task_id):
         """Complete with form data: 422 with field errors, 409 if done or changed meanwhile."""
-        access.task_row(task_id)
-        return engine().execute(CompleteTask(task_id, args["data"], _actor())).row
+        # The engine checks the organisation in the step's own transaction; only a refusal needs
+        # the visibility check (404 for a task the caller may not see, else 403).
+        try:
+            return engine().execute(CompleteTask(task_id, args["data"], _actor())).row
+        except NotYours:
+            access.task_row(task_id)
+            raise

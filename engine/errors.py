@@ -41,6 +41,10 @@ class Forbidden(EngineError):
     """The actor may not do this (e.g. a task of another organisation)."""
 
 
+class NotYours(Forbidden):
+    """The task belongs to another organisation (a caller that may not even see it answers 404)."""
+
+
 class InvalidState(EngineError):
     """The target exists but is not in a state that allows the command."""
 

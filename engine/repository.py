@@ -84,6 +84,14 @@ class Repository:
     def task(self, task_id: str) -> TaskRow:
         return fetch(self.session, TaskRow, task_id, "task")
 
+    def task_and_instance(self, task_id: str) -> tuple[TaskRow, Instance]:
+        """The task's row and its instance's, in one query (a completion's first read)."""
+        found = self.session.execute(select(TaskRow, Instance).join(Instance, Instance.id == TaskRow.instance_id)
+                                     .where(TaskRow.id == task_id)).first()
+        if found is None:
+            raise NotFound(f"no task {task_id}")
+        return found[0], found[1]
+
     def open_tasks_of(self, instance_id: str) -> list[TaskRow]:
         return list(self.session.scalars(
             select(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.state == "open")))

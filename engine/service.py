@@ -41,8 +41,17 @@ from .commands import (
 from .config import EngineConfig
 from .db import make_session_factory, make_sql_engine
 from .deployment import ProcessCache, deploy, parse_all
-from .errors import ConcurrentUpdate, EngineError, Forbidden, InvalidInput, InvalidState, NotFound, StepFailed
-from .models import AccessLog, Instance, Message
+from .errors import (
+    ConcurrentUpdate,
+    EngineError,
+    Forbidden,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    NotYours,
+    StepFailed,
+)
+from .models import AccessLog, Instance, Message, TaskRow
 from .projection import project
 from .queries import Queries, filled_form
 from .repository import ACTIVE_STATUSES
@@ -300,9 +309,13 @@ class Engine:
     @staticmethod
     def _task_of_actor(uow: UnitOfWork, task_id: str, actor: Actor):
         row = uow.repo.task(task_id)
-        if actor.organisation is not None and row.organisation != actor.organisation:
-            raise Forbidden(f"task {task_id} belongs to another organisation")
+        Engine._check_organisation(row, actor)
         return row
+
+    @staticmethod
+    def _check_organisation(row: TaskRow, actor: Actor) -> None:
+        if actor.organisation is not None and row.organisation != actor.organisation:
+            raise NotYours(f"task {row.id} belongs to another organisation")
 
     def _task_for(self, task_id: str, actor: Actor) -> str:
         with self.uow() as uow:
@@ -349,10 +362,12 @@ class Engine:
     def _complete_task(self, cmd: CompleteTask, follow: FollowUps):
         if not isinstance(cmd.data, dict):
             raise InvalidInput("data must be an object")
-        found = {}  # the session holds rows weakly: kept here, the step reads the row only once
+        found = {}  # the session holds rows weakly: kept here, the step reads them only once
 
         def locate(uow: UnitOfWork) -> str:
-            found["row"] = self._task_of_actor(uow, cmd.task_id, cmd.actor)
+            # The instance's row comes with the task's: the step then finds it in the session.
+            found["row"], found["instance"] = uow.repo.task_and_instance(cmd.task_id)
+            self._check_organisation(found["row"], cmd.actor)
             return found["row"].instance_id
 
         def operate(uow: UnitOfWork, instance: Instance, workflow):

@@ -69,6 +69,9 @@ def test_the_inbox_and_completing_a_task(call):
     assert bad.status_code == 422 and bad.json["errors"] == [
         {"field": "kind", "message": "Välj ett av: Tjänst, Byggentreprenad, Vara"}]
     assert call("POST", f"/api/v1/tasks/{task['id']}/complete", "trafik", json={"data": REGISTER}).status_code == 404
+    # An administrator sees the task but does not do another organisation's work.
+    assert call("POST", f"/api/v1/tasks/{task['id']}/complete", "admin", json={"data": REGISTER}).status_code == 403
+    assert call("POST", "/api/v1/tasks/no-such-task/complete", "higab", json={"data": {}}).status_code == 404
     done = call("POST", f"/api/v1/tasks/{task['id']}/complete", "higab", json={"data": REGISTER})
     assert done.status_code == 200 and done.json["state"] == "completed"
     again = call("POST", f"/api/v1/tasks/{task['id']}/complete", "higab", json={"data": REGISTER})
