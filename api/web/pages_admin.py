@@ -4,6 +4,7 @@ suspend / resume / terminate / retry, reset to an earlier task and migration to 
 from __future__ import annotations
 
 import json
+from typing import Callable
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
@@ -81,6 +82,18 @@ def _back_to_case(instance_id: str):
     return redirect(url_for("cases.case", instance_id=instance_id))
 
 
+def _run_on_case(instance_id: str, command, done: Callable[[], str], refused: str):
+    """Run an administrator's command on the case and go back to its page with what happened."""
+    try:
+        _engine().execute(command)
+        flash(done(), "info")
+    except (InvalidState, ConcurrentUpdate, NotFound) as err:
+        flash(f"{refused}: {err}", "error")
+    except StepFailed as err:
+        flash(f"Steget misslyckades: {err}", "error")
+    return _back_to_case(instance_id)
+
+
 @bp.post("/instances/<instance_id>/reset")
 @login_required("admin")
 def reset(instance_id):
@@ -89,16 +102,13 @@ def reset(instance_id):
     if not element_id:
         flash("Välj uppgiften att gå tillbaka till.", "error")
         return _back_to_case(instance_id)
-    try:
-        _engine().execute(ResetInstance(instance_id, element_id, _admin()))
+
+    def done() -> str:
         reopened = [task.name for task in _engine().queries.instance(instance_id)["open_tasks"]
                     if task.element_id == element_id]
-        flash(f"Instansen är återställd till {reopened[0] if reopened else element_id}.", "info")
-    except (InvalidState, ConcurrentUpdate, NotFound) as err:
-        flash(f"Det gick inte att gå tillbaka: {err}", "error")
-    except StepFailed as err:
-        flash(f"Steget misslyckades: {err}", "error")
-    return _back_to_case(instance_id)
+        return f"Instansen är återställd till {reopened[0] if reopened else element_id}."
+    return _run_on_case(instance_id, ResetInstance(instance_id, element_id, _admin()), done,
+                        "Det gick inte att gå tillbaka")
 
 
 @bp.post("/instances/<instance_id>/migrate")
@@ -110,14 +120,8 @@ def migrate(instance_id):
     except ValueError:
         flash("Välj versionen att flytta till.", "error")
         return _back_to_case(instance_id)
-    try:
-        _engine().execute(MigrateInstance(instance_id, version, _admin()))
-        flash(f"Instansen är flyttad till version {version}.", "info")
-    except (InvalidState, ConcurrentUpdate, NotFound) as err:
-        flash(f"Det gick inte att flytta: {err}", "error")
-    except StepFailed as err:
-        flash(f"Steget misslyckades: {err}", "error")
-    return _back_to_case(instance_id)
+    return _run_on_case(instance_id, MigrateInstance(instance_id, version, _admin()),
+                        lambda: f"Instansen är flyttad till version {version}.", "Det gick inte att flytta")
 
 
 @bp.post("/instances/<instance_id>/<action>")
