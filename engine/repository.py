@@ -144,6 +144,13 @@ class Repository:
             self.session.execute(update(Wait).where(Wait.id.in_(ids)).values(lease_owner=owner, lease_until=until))
         return ids
 
+    def take_turn(self, job: int) -> bool:
+        """Whether this transaction may run `job` now: on PostgreSQL one node at a time (a
+        transaction-scoped advisory lock, taken without waiting); SQLite has one writer anyway."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return True
+        return bool(self.session.scalar(select(func.pg_try_advisory_xact_lock(job))))
+
     # --- messages ----------------------------------------------------------------------
     def message(self, message_id: str) -> Message:
         return fetch(self.session, Message, message_id, "message")

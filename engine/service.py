@@ -60,12 +60,14 @@ from .workflow_cache import WorkflowCache
 from .workflow_history import prune_history
 
 log = logging.getLogger("kedja.engine")
-# History is cut when a tree holds this many times the kept levels in tasks, and has grown by
-# the kept levels since its last cut (what a cut keeps, the chain of earlier elements and the
+# History is cut when a tree holds PRUNE_AT times the kept levels in tasks, and has grown by
+# PRUNE_GROWTH tasks since its last cut (what a cut keeps, the chain of earlier elements and the
 # carriers, can stay above the first bound): rarely, so the cut's own walk over the tree costs
 # little per step, and often enough that the tree stays small.
 PRUNE_AT = 2
 PRUNE_GROWTH = 10
+# The advisory-lock key of stall detection (PostgreSQL): one node at a time.
+STALL_DETECTION_JOB = 0x6B65646A61  # "kedja"
 
 
 @dataclass(frozen=True)
@@ -332,6 +334,8 @@ class Engine:
 
     def _detect_stalls(self, cmd: DetectStalls, follow: FollowUps) -> int:
         with self.uow() as uow:
+            if not uow.repo.take_turn(STALL_DETECTION_JOB):
+                return 0  # another node is detecting now; its findings replace these anyway
             findings = stalls.detect(uow.session, self.now(), stalls.Thresholds(self.config.stall_thresholds))
             stalls.record(uow.session, findings, self.now())
             uow.commit()

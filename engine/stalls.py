@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from .clock import utc_naive
@@ -55,56 +55,65 @@ class Thresholds:
                 return self.overrides[key][rule]
         return self.overrides.get("*", {}).get(rule, DEFAULT_THRESHOLDS[rule])
 
+    def least(self, rule: str) -> float:
+        """The smallest threshold of `rule` anywhere: what the database may leave out unread."""
+        return min([self.overrides.get("*", {}).get(rule, DEFAULT_THRESHOLDS[rule]),
+                    *(rules[rule] for rules in self.overrides.values() if rule in rules)])
+
 
 def detect(session: Session, now: datetime, thresholds: Thresholds) -> list[Finding]:
+    """Each rule asks the database only for what may be past its smallest threshold (indexed
+    columns), then applies the threshold of the row's process and element: a city's whole
+    inbox is never read into memory."""
     stamp = utc_naive(now)
-    instances = {i.id: i for i in session.scalars(select(Instance).where(
-        Instance.status.in_(ACTIVE_STATUSES + ("error",))))}
+
+    def older_than(rule: str) -> datetime:
+        return stamp - timedelta(seconds=thresholds.least(rule))
+
+    active = Instance.status.in_(ACTIVE_STATUSES)
     findings: list[Finding] = []
-    busy: set[str] = set()
-
-    for wait in session.scalars(select(Wait)):
-        instance = instances.get(wait.instance_id)
-        if instance is None or instance.status == "error":
-            continue
-        busy.add(wait.instance_id)
+    for wait, process in session.execute(
+            select(Wait, Instance.process_key).join(Instance, Instance.id == Wait.instance_id).where(
+                active, or_(and_(Wait.kind == "message", Wait.since < older_than("message_wait")),
+                            and_(Wait.kind == "timer", Wait.due_at < older_than("timer_overdue"))))):
         if wait.kind == "message":
-            limit = thresholds.seconds("message_wait", instance.process_key, wait.element_id)
+            limit = thresholds.seconds("message_wait", process, wait.element_id)
             if stamp - wait.since > timedelta(seconds=limit):
-                findings.append(Finding(instance.id, instance.process_key, "message_wait", wait.element_id,
-                                        wait.since, {"message": wait.message_name,
-                                                     "correlation": json.loads(wait.correlation_key or "{}")}))
-        elif wait.due_at is not None:
-            grace = thresholds.seconds("timer_overdue", instance.process_key, wait.element_id)
+                findings.append(Finding(wait.instance_id, process, "message_wait", wait.element_id, wait.since,
+                                        {"message": wait.message_name,
+                                         "correlation": json.loads(wait.correlation_key or "{}")}))
+        else:
+            grace = thresholds.seconds("timer_overdue", process, wait.element_id)
             if stamp - wait.due_at > timedelta(seconds=grace):
-                findings.append(Finding(instance.id, instance.process_key, "timer_overdue", wait.element_id,
-                                        wait.due_at, {"due_at": wait.due_at.isoformat() + "+00:00"}))
+                findings.append(Finding(wait.instance_id, process, "timer_overdue", wait.element_id, wait.due_at,
+                                        {"due_at": wait.due_at.isoformat() + "+00:00"}))
 
-    for task in session.scalars(select(TaskRow).where(TaskRow.state == "open")):
-        instance = instances.get(task.instance_id)
-        if instance is None or instance.status == "error":
-            continue
-        busy.add(task.instance_id)
+    for task, process in session.execute(
+            select(TaskRow, Instance.process_key).join(Instance, Instance.id == TaskRow.instance_id).where(
+                TaskRow.state == "open", active,
+                or_(TaskRow.due_at < stamp,
+                    and_(TaskRow.claimed_by.is_(None), TaskRow.created_at < older_than("task_unclaimed"))))):
         detail = {"task_id": task.id, "name": task.name, "organisation": task.organisation}
         if task.due_at is not None and stamp > task.due_at:
-            findings.append(Finding(instance.id, instance.process_key, "task_overdue", task.element_id,
+            findings.append(Finding(task.instance_id, process, "task_overdue", task.element_id,
                                     task.due_at, {**detail, "due_at": task.due_at.isoformat() + "+00:00"}))
-        limit = thresholds.seconds("task_unclaimed", instance.process_key, task.element_id)
+        limit = thresholds.seconds("task_unclaimed", process, task.element_id)
         if task.claimed_by is None and stamp - task.created_at > timedelta(seconds=limit):
-            findings.append(Finding(instance.id, instance.process_key, "task_unclaimed", task.element_id,
+            findings.append(Finding(task.instance_id, process, "task_unclaimed", task.element_id,
                                     task.created_at, detail))
 
-    for instance in instances.values():
-        if instance.status == "error":
-            findings.append(Finding(instance.id, instance.process_key, "error", instance.error_element or "",
-                                    instance.last_progress_at, {"message": instance.error_message}))
-            continue
-        if instance.id not in busy:
-            findings.append(Finding(instance.id, instance.process_key, "orphan", "", instance.last_progress_at, {}))
-        limit = thresholds.seconds("no_progress", instance.process_key)
-        if stamp - instance.last_progress_at > timedelta(seconds=limit):
-            findings.append(Finding(instance.id, instance.process_key, "no_progress", "", instance.last_progress_at,
-                                    {}))
+    columns = (Instance.id, Instance.process_key, Instance.last_progress_at)
+    for row in session.execute(select(*columns, Instance.error_element, Instance.error_message)
+                               .where(Instance.status == "error")):
+        findings.append(Finding(row.id, row.process_key, "error", row.error_element or "", row.last_progress_at,
+                                {"message": row.error_message}))
+    waits_for_it = select(Wait.id).where(Wait.instance_id == Instance.id).exists()
+    task_for_it = select(TaskRow.id).where(TaskRow.instance_id == Instance.id, TaskRow.state == "open").exists()
+    for row in session.execute(select(*columns).where(active, ~waits_for_it, ~task_for_it)):
+        findings.append(Finding(row.id, row.process_key, "orphan", "", row.last_progress_at, {}))
+    for row in session.execute(select(*columns).where(active, Instance.last_progress_at < older_than("no_progress"))):
+        if stamp - row.last_progress_at > timedelta(seconds=thresholds.seconds("no_progress", row.process_key)):
+            findings.append(Finding(row.id, row.process_key, "no_progress", "", row.last_progress_at, {}))
     return findings
 
 

@@ -107,3 +107,13 @@ def test_an_instance_in_error_until_retried(engine):
     assert "ZeroDivisionError" in engine.queries.stalled().items[0]["detail"]["message"]
     engine.execute(RetryInstance(started))
     assert _findings(engine, started) == []
+
+
+def test_the_database_is_asked_down_to_the_smallest_threshold_set_anywhere():
+    from engine.stalls import DEFAULT_THRESHOLDS, Thresholds
+
+    thresholds = Thresholds({"*": {"task_unclaimed": 7 * 86400}, "supplier/first_meeting": {"task_unclaimed": 3600},
+                             "procurement": {"no_progress": 10 * 86400 * 365}})
+    assert thresholds.least("task_unclaimed") == 3600
+    assert thresholds.least("no_progress") == DEFAULT_THRESHOLDS["no_progress"]  # a larger one does not widen it
+    assert thresholds.seconds("task_unclaimed", "supplier", "bid") == 7 * 86400

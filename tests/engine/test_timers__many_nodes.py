@@ -61,3 +61,35 @@ def test_sweep_delivers_an_outbox_message_whose_delivery_after_commit_was_lost(e
     assert engine.queries.message(message.id).status == "started"
     assert engine.queries.instances(process="responder").total == 1
     assert engine.execute(Sweep()).messages_routed == 0  # and never again
+
+
+@pytest.mark.skipif(not PG_URL, reason="several nodes share a PostgreSQL database (KEDJA_TEST_DATABASE_URL)")
+def test_nodes_detecting_stalls_at_once_take_turns_and_none_fails(make_engine, clock):
+    from engine.commands import DetectStalls
+
+    nodes = [make_engine() for _ in range(4)]
+    deploy(nodes[0], "deadlines.bpmn")
+    ids = {nodes[0].execute(StartInstance("deadlines")).id for _ in range(20)}
+    clock.advance(days=30, hours=2)  # each timer overdue by more than the hour's grace, none fired
+
+    counts, errors, barrier = [], [], threading.Barrier(len(nodes), timeout=TIMEOUT)
+
+    def detect(node):
+        barrier.wait()
+        try:
+            for _ in range(5):
+                counts.append(node.execute(DetectStalls()))
+        except Exception as err:  # a unique-key clash between two nodes' findings would land here
+            errors.append(err)
+
+    threads = [threading.Thread(target=detect, args=(node,)) for node in nodes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == [] and 20 in counts  # each count is 20 (it ran) or 0 (another node's turn)
+    assert set(counts) <= {0, 20}
+    findings = nodes[0].queries.stalled(per_page=200).items
+    assert sorted(f["instance_id"] for f in findings) == sorted(ids)
+    assert {f["reason"] for f in findings} == {"timer_overdue"}
