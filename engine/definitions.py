@@ -217,8 +217,37 @@ def _gateway_problems(process: etree._Element, filename) -> list[Problem]:
     return problems
 
 
+def _join_in_loop_problems(process: etree._Element, filename) -> list[Problem]:
+    """A parallel or inclusive join with two or more inputs inside a loop: SpiffWorkflow counts
+    a branch's arrival from an earlier pass as arrived, so a later pass's join fires before its
+    own branches arrive. (A gateway that only enters a loop, one input from inside it, is fine.)"""
+    successors: dict[str, set[str]] = {}
+    sources: dict[str, list[str]] = {}
+    for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        successors.setdefault(flow.get("sourceRef"), set()).add(flow.get("targetRef"))
+        sources.setdefault(flow.get("targetRef"), []).append(flow.get("sourceRef"))
+    for event in process.iter(f"{{{BPMN_NS}}}boundaryEvent"):  # an activity goes on to its events too
+        successors.setdefault(event.get("attachedToRef"), set()).add(event.get("id"))
+    problems = []
+    for gateway in [*process.iter(f"{{{BPMN_NS}}}parallelGateway"), *process.iter(f"{{{BPMN_NS}}}inclusiveGateway")]:
+        reachable, todo = set(), [gateway.get("id")]
+        while todo:
+            for node in successors.get(todo.pop(), ()):
+                if node not in reachable:
+                    reachable.add(node)
+                    todo.append(node)
+        inside = [source for source in sources.get(gateway.get("id"), []) if source in reachable]
+        if len(inside) >= 2:
+            problems.append(Problem(
+                "a join inside a loop is not supported: SpiffWorkflow would count a branch's arrival from an "
+                "earlier pass, so the join would fire early; put the split and the join in a subprocess inside "
+                "the loop (each pass gets its own)", gateway.get("id"), gateway.sourceline, filename))
+    return problems
+
+
 def _process_model(process: etree._Element, names, properties, filename, problems) -> ProcessModel:
     problems.extend(_gateway_problems(process, filename))
+    problems.extend(_join_in_loop_problems(process, filename))
     model = ProcessModel(process.get("id"), process.get("name"),
                          facts=tuple((process.get(_kedja("facts")) or "").split()))
     lanes = _lane_rules(process)

@@ -408,15 +408,16 @@ def migrate(workflow: BpmnWorkflow, new: CompiledProcess, now: datetime) -> None
     for subprocess_id, diff in subprocess_diffs.items():
         if diff is None or diff.removed:
             raise InvalidState(f"a running subprocess ({subprocess_id}) does not exist alike in the new version")
-    migrate_workflow(top, workflow, new.spec)
-    for task, spec in held:
-        task.task_spec = spec.task_specs[task.task_spec.name]
-    for subprocess_id, diff in subprocess_diffs.items():
-        subprocess = workflow.subprocesses[subprocess_id]
-        migrate_workflow(diff, subprocess, new.subprocess_specs[subprocess.spec.name])
-    workflow.subprocess_specs = new.subprocess_specs
-    rebuild_catch_index(workflow)  # a migration may drop waiting tasks too
+    # On the engine's clock: SpiffWorkflow re-arms the timers of the tasks it moves over.
     with engine_time(now):
+        migrate_workflow(top, workflow, new.spec)
+        for task, spec in held:
+            task.task_spec = spec.task_specs[task.task_spec.name]
+        for subprocess_id, diff in subprocess_diffs.items():
+            subprocess = workflow.subprocesses[subprocess_id]
+            migrate_workflow(diff, subprocess, new.subprocess_specs[subprocess.spec.name])
+        workflow.subprocess_specs = new.subprocess_specs
+        rebuild_catch_index(workflow)  # a migration may drop waiting tasks too
         _settle(workflow)
 
 

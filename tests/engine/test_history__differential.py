@@ -536,3 +536,91 @@ def test_a_reset_to_a_task_with_boundary_timers_lets_them_wait_again(make_engine
     # reset to 'c' after them may be refused: resetting to 'b' removed the nearest 'c' the cut
     # had kept, and the 'c' before it was cut off, so the 'c' left is not the latest one.
     assert outcome == "same" or ops[outcome[1]] == ("reset", "c")
+
+
+# --- 10. a parallel join inside a loop: SpiffWorkflow counts an earlier pass's arrival, so it is
+#         refused at deploy; the same split and join in a subprocess inside the loop works -----
+JOIN_IN_LOOP = _bpmn("join_in_loop", '''
+<bpmn:startEvent id="start"/><bpmn:userTask id="a"/><bpmn:parallelGateway id="fork"/><bpmn:userTask id="b"/>
+<bpmn:userTask id="c"/><bpmn:parallelGateway id="join"/><bpmn:exclusiveGateway id="again" default="back"/>
+<bpmn:endEvent id="end"/>''' + _flows(("start", "a"), ("a", "fork"), ("fork", "b"), ("fork", "c"), ("b", "join"),
+                                      ("c", "join"), ("join", "again"), ("again", "end", "stop"))
+    + '<bpmn:sequenceFlow id="back" sourceRef="again" targetRef="a"/>')
+
+JOIN_IN_SUBPROCESS = _bpmn("join_in_sub", '''
+<bpmn:startEvent id="start"/><bpmn:userTask id="a"/>
+<bpmn:subProcess id="both"><bpmn:startEvent id="s_start"/><bpmn:parallelGateway id="fork"/><bpmn:userTask id="b"/>
+<bpmn:userTask id="c"/><bpmn:parallelGateway id="join"/><bpmn:endEvent id="s_end"/>''' + _flows(
+    ("s_start", "fork"), ("fork", "b"), ("fork", "c"), ("b", "join"), ("c", "join"), ("join", "s_end"))
+    + '''</bpmn:subProcess><bpmn:exclusiveGateway id="again" default="back"/><bpmn:endEvent id="end"/>'''
+    + '<bpmn:sequenceFlow id="o1" sourceRef="start" targetRef="a"/><bpmn:sequenceFlow id="o2" sourceRef="a" targetRef="both"/>'
+    + '<bpmn:sequenceFlow id="o3" sourceRef="both" targetRef="again"/>'
+    + '<bpmn:sequenceFlow id="o4" sourceRef="again" targetRef="end"><bpmn:conditionExpression>stop</bpmn:conditionExpression></bpmn:sequenceFlow>'
+    + '<bpmn:sequenceFlow id="back" sourceRef="again" targetRef="a"/>')
+
+
+def test_a_parallel_join_inside_a_loop_is_refused_at_deploy(engine):
+    with pytest.raises(EngineError) as refused:
+        engine.execute(Deploy((("join_in_loop.bpmn", JOIN_IN_LOOP),)))
+    assert "join inside a loop" in str(refused.value.problems if hasattr(refused.value, "problems") else refused.value)
+
+
+@pytest.mark.parametrize("levels", [1, 3, 20])
+def test_the_same_join_in_a_subprocess_inside_the_loop_waits_for_both_branches_each_pass(make_engine, clock,
+                                                                                        levels):
+    ops = [("do", "a", {}), ("do", "b", {}), ("do", "c", {})]
+    for r in range(12):  # the first pass b then c, every later one c then b
+        ops += [("do", "a", {"r": r}), ("do", "c", {"r": r}), ("do", "b", {"r": r})]
+    ops += [("do", "a", {"stop": True}), ("do", "b", {}), ("do", "c", {})]
+
+    def check(whole):
+        for index, op in enumerate(ops):
+            if op[:2] == ("do", "c") and ops[index + 1:index + 2] == [("do", "b", op[2])]:  # c alone: waits for b
+                assert whole[index + 1][1] == ["b"], index
+        assert whole[-1][0] == "completed"
+    compare(make_engine, clock, levels, [("join_in_sub.bpmn", JOIN_IN_SUBPROCESS)], "join_in_sub", {"stop": False},
+            ops, check)
+
+
+# --- 11. a reset into one branch of a parallel split whose other branch's arrival at the join
+#         was folded into a carrier: the join would wait for it for good, so the reset is refused
+BRANCH_RESET = _bpmn("branch_reset", '''
+<bpmn:startEvent id="start"/><bpmn:userTask id="a"/><bpmn:parallelGateway id="fork"/><bpmn:userTask id="b"/>
+<bpmn:userTask id="c"/><bpmn:parallelGateway id="join"/><bpmn:userTask id="e"/><bpmn:endEvent id="end"/>
+<bpmn:boundaryEvent id="c_late" attachedToRef="c"><bpmn:timerEventDefinition><bpmn:timeDuration>"P2D"</bpmn:timeDuration>
+</bpmn:timerEventDefinition></bpmn:boundaryEvent><bpmn:userTask id="esc"/><bpmn:exclusiveGateway id="mrg"/>''' + _flows(
+    ("start", "a"), ("a", "fork"), ("fork", "b"), ("fork", "c"), ("b", "join"), ("c", "mrg"), ("c_late", "esc"),
+    ("esc", "mrg"), ("mrg", "join"), ("join", "e"), ("e", "end")))
+
+
+@pytest.mark.parametrize("levels", [1, 2, 3])
+def test_a_reset_into_a_branch_whose_sibling_was_folded_is_refused_not_stuck(make_engine, clock, levels):
+    ops = [("do", "a", {}), ("do", "b", {}), ("do", "c", {"k": 1}), ("reset", "c"), ("do", "c", {"k": 2})]
+
+    def check(whole):
+        assert whole[-1][:2] == ("running", ["e"])  # the join fires again with b's earlier arrival
+    compare_or_refused(make_engine, clock, levels, [("branch_reset.bpmn", BRANCH_RESET)], "branch_reset", {}, ops,
+                       check)
+
+
+# b arrives at the join early; c loops for a while, then e. A reset to the last c, nine tasks back.
+LONG_BRANCH = _bpmn("long_branch", '''
+<bpmn:startEvent id="start"/><bpmn:parallelGateway id="fork"/><bpmn:userTask id="b"/>
+<bpmn:userTask id="c"/><bpmn:exclusiveGateway id="more_c" default="c_back"/><bpmn:parallelGateway id="join"/>
+<bpmn:userTask id="e"/><bpmn:exclusiveGateway id="more_e" default="e_back"/><bpmn:endEvent id="end"/>''' + _flows(
+    ("start", "fork"), ("fork", "b"), ("fork", "c"), ("b", "join"), ("c", "more_c"), ("more_c", "join", "c_done"),
+    ("join", "e"), ("e", "more_e"), ("more_e", "end", "e_done"))
+    + '<bpmn:sequenceFlow id="c_back" sourceRef="more_c" targetRef="c"/>'
+    + '<bpmn:sequenceFlow id="e_back" sourceRef="more_e" targetRef="e"/>')
+
+
+@pytest.mark.parametrize("levels", [3, 5, 20])
+def test_a_reset_a_few_tasks_back_past_a_parallel_join_is_made_or_refused(make_engine, clock, levels):
+    ops = [("do", "b", {})] + [("do", "c", {"i": i}) for i in range(30)] + [("do", "c", {"c_done": True})]
+    ops += [("do", "e", {"j": j}) for j in range(8)]
+    ops += [("reset", "c"), ("do", "c", {"c_done": True, "again": 1})]
+
+    def check(whole):
+        assert whole[-1][:2] == ("running", ["e"])
+    compare_or_refused(make_engine, clock, levels, [("long_branch.bpmn", LONG_BRANCH)], "long_branch",
+                       {"c_done": False, "e_done": False}, ops, check)

@@ -169,3 +169,19 @@ def test_migration_is_refused_when_the_instance_stands_on_a_removed_element(engi
         engine.execute(MigrateInstance(waiting, 2, Actor("admin")))
     assert "requirement_received" in str(refused.value)
     assert _view(engine, waiting)["instance"].definition_id != v2.definition_id  # unchanged
+
+
+def test_a_migration_keeps_a_waiting_timer_on_the_engines_clock(engine, clock):
+    """SpiffWorkflow re-arms the timers of the tasks a migration moves over: on the engine's clock,
+    so the deadline stays where it was (not moved to the server's own date)."""
+    deploy(engine, "reminded_review.bpmn")
+    started = engine.execute(StartInstance("reminded_review")).id
+    due = _view(engine, started)["waiting_for"][0]["due_at"]
+    renamed = fixture_bytes("reminded_review.bpmn").replace(b'name="Granska"', 'name="Granska ansökan"'.encode())
+    [v2] = engine.execute(Deploy((("reminded_review.bpmn", renamed),)))
+    engine.execute(MigrateInstance(started, v2.version, Actor("admin")))
+    assert _view(engine, started)["waiting_for"][0]["due_at"] == due
+    clock.advance(days=7, seconds=1)
+    assert engine.execute(Sweep()).timers_fired == 1
+    assert _open(engine, started) == ["remind", "review"]
+    assert "Granska ansökan" in [t.name for t in _view(engine, started)["open_tasks"]]
