@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from .clock import utc_naive
@@ -72,34 +72,39 @@ def detect(session: Session, now: datetime, thresholds: Thresholds) -> list[Find
 
     active = Instance.status.in_(ACTIVE_STATUSES)
     findings: list[Finding] = []
-    for wait, process in session.execute(
-            select(Wait, Instance.process_key).join(Instance, Instance.id == Wait.instance_id).where(
+    # Plain rows, not ORM objects: a city's many findings would otherwise cost seconds to build.
+    wait_columns = (Wait.instance_id, Wait.kind, Wait.element_id, Wait.message_name, Wait.correlation_key,
+                    Wait.since, Wait.due_at, Instance.process_key)
+    for wait in session.execute(
+            select(*wait_columns).join(Instance, Instance.id == Wait.instance_id).where(
                 active, or_(and_(Wait.kind == "message", Wait.since < older_than("message_wait")),
                             and_(Wait.kind == "timer", Wait.due_at < older_than("timer_overdue"))))):
         if wait.kind == "message":
-            limit = thresholds.seconds("message_wait", process, wait.element_id)
+            limit = thresholds.seconds("message_wait", wait.process_key, wait.element_id)
             if stamp - wait.since > timedelta(seconds=limit):
-                findings.append(Finding(wait.instance_id, process, "message_wait", wait.element_id, wait.since,
+                findings.append(Finding(wait.instance_id, wait.process_key, "message_wait", wait.element_id, wait.since,
                                         {"message": wait.message_name,
                                          "correlation": json.loads(wait.correlation_key or "{}")}))
         else:
-            grace = thresholds.seconds("timer_overdue", process, wait.element_id)
+            grace = thresholds.seconds("timer_overdue", wait.process_key, wait.element_id)
             if stamp - wait.due_at > timedelta(seconds=grace):
-                findings.append(Finding(wait.instance_id, process, "timer_overdue", wait.element_id, wait.due_at,
-                                        {"due_at": wait.due_at.isoformat() + "+00:00"}))
+                findings.append(Finding(wait.instance_id, wait.process_key, "timer_overdue", wait.element_id,
+                                        wait.due_at, {"due_at": wait.due_at.isoformat() + "+00:00"}))
 
-    for task, process in session.execute(
-            select(TaskRow, Instance.process_key).join(Instance, Instance.id == TaskRow.instance_id).where(
+    task_columns = (TaskRow.id, TaskRow.instance_id, TaskRow.element_id, TaskRow.name, TaskRow.organisation,
+                    TaskRow.due_at, TaskRow.claimed_by, TaskRow.created_at, Instance.process_key)
+    for task in session.execute(
+            select(*task_columns).join(Instance, Instance.id == TaskRow.instance_id).where(
                 TaskRow.state == "open", active,
                 or_(TaskRow.due_at < stamp,
                     and_(TaskRow.claimed_by.is_(None), TaskRow.created_at < older_than("task_unclaimed"))))):
         detail = {"task_id": task.id, "name": task.name, "organisation": task.organisation}
         if task.due_at is not None and stamp > task.due_at:
-            findings.append(Finding(task.instance_id, process, "task_overdue", task.element_id,
+            findings.append(Finding(task.instance_id, task.process_key, "task_overdue", task.element_id,
                                     task.due_at, {**detail, "due_at": task.due_at.isoformat() + "+00:00"}))
-        limit = thresholds.seconds("task_unclaimed", process, task.element_id)
+        limit = thresholds.seconds("task_unclaimed", task.process_key, task.element_id)
         if task.claimed_by is None and stamp - task.created_at > timedelta(seconds=limit):
-            findings.append(Finding(task.instance_id, process, "task_unclaimed", task.element_id,
+            findings.append(Finding(task.instance_id, task.process_key, "task_unclaimed", task.element_id,
                                     task.created_at, detail))
 
     columns = (Instance.id, Instance.process_key, Instance.last_progress_at)
@@ -120,16 +125,14 @@ def detect(session: Session, now: datetime, thresholds: Thresholds) -> list[Find
 def record(session: Session, findings: list[Finding], now: datetime) -> None:
     """Replace the stored findings with these (the caller commits)."""
     session.execute(delete(StallFinding))
-    seen = set()
-    for f in findings:
-        key = (f.instance_id, f.reason, f.element_id)
-        if key in seen:  # e.g. one gateway waiting for two messages past their threshold
-            continue
-        seen.add(key)
-        session.add(StallFinding(instance_id=f.instance_id, reason=f.reason, element_id=f.element_id,
-                                 process_key=f.process_key, since=f.since,
-                                 detail=json.dumps(f.detail, ensure_ascii=False, default=str),
-                                 found_at=utc_naive(now)))
+    rows = {}
+    for f in findings:  # one per key: e.g. one gateway waiting for two messages past their threshold
+        rows.setdefault((f.instance_id, f.reason, f.element_id), {
+            "instance_id": f.instance_id, "reason": f.reason, "element_id": f.element_id,
+            "process_key": f.process_key, "since": f.since, "found_at": utc_naive(now),
+            "detail": json.dumps(f.detail, ensure_ascii=False, default=str)})
+    if rows:  # a bulk insert, not one ORM object per finding: a city may have many
+        session.execute(insert(StallFinding), list(rows.values()))
 
 
 def clear(session: Session, instance_id: str) -> None:
