@@ -23,8 +23,14 @@ What SpiffWorkflow still reads from the history is kept in a bounded form:
   lists, SpiffWorkflow's own merge is not associative, so a list two ended branches both
   changed can come out in another order than with the whole history;
 - a carrier remembers when the latest branch it holds forked off; a reset to a task completed
-  before that is refused (the folded data could not be undone), as is a reset to a task of a
-  branch that was cut.
+  before that is refused (the folded data could not be undone; for a gateway join's carrier,
+  before the join fired: its folded arrivals are gone), as is a reset to a task of a branch
+  that was cut;
+- a task with boundary events keeps them beside it (a reset resets them with it);
+- a reset removes what followed its target, and with it the nearest tasks the chain kept of
+  later specs: the root task remembers, per spec, when the latest task the cut dropped had
+  completed, and a task hung under another parent is marked, so that a reset that would not
+  reopen what the whole history reopens is refused (`can_reopen`, `reset_limit`).
 An inclusive gateway inside a loop reads its first pass (the topmost task of its spec), which
 the cut replaces by a recent one; the model has no inclusive gateways. A cycle timer's firings
 each leave a boundary join waiting for the task (SpiffWorkflow's own): live, so never cut."""
