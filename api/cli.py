@@ -1,7 +1,10 @@
 """The `kedja` command: the engine's commands plus the service's (serve, demo, user, org)."""
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -135,18 +138,54 @@ def _demo_cases(engine) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes sharing the port, each with its own sweep (PostgreSQL only).")
+def serve(host: str, port: int, threads: int, workers: int) -> None:
     """Run the service (waitress): migrations applied, processes/ deployed, background sweep on."""
     engine = open_engine()
+    if workers > 1 and engine.sql_engine.dialect.name != "postgresql":
+        raise click.UsageError("--workers needs PostgreSQL (KEDJA_DATABASE_URL): SQLite takes one writer at a time")
     paths = sorted(PROCESSES_DIR.glob("*.bpmn"))
     if paths:
         for version in engine.execute(Deploy(read_files(paths))):
             click.echo(f"{version.key} version {version.version}")
-    start_background(engine)
-    app = create_app({"KEDJA_ENGINE": engine})
     click.echo(f"Kedja on http://{host}:{port}/api/v1 ({engine.config.database_url}); "
-               f"OpenAPI at /api/openapi.json", err=True)
-    waitress_serve(app, host=host, port=port, threads=threads)
+               f"OpenAPI at /api/openapi.json" + (f"; {workers} worker processes" if workers > 1 else ""), err=True)
+    if workers == 1:
+        start_background(engine)
+        waitress_serve(create_app({"KEDJA_ENGINE": engine}), host=host, port=port, threads=threads)
+        return
+    # Python runs one thread at a time per process: several processes use several cores. They
+    # are nodes of one database like separate `kedja serve`s, and share the socket bound here.
+    engine.dispose()  # before forking: each worker opens its own connections
+    listener = socket.create_server((host, port), backlog=1024)
+    children = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            _serve_worker(listener, threads)  # does not return
+        children.append(pid)
+    signal.signal(signal.SIGTERM, lambda *_: _stop(children))
+    signal.signal(signal.SIGINT, lambda *_: _stop(children))  # Ctrl-C: the workers stop, then this
+    with contextlib.suppress(ChildProcessError):
+        for _ in children:
+            os.wait()
+
+
+def _stop(children: list[int]) -> None:
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+
+
+def _serve_worker(listener: socket.socket, threads: int) -> None:
+    """One worker process: its own engine, sweep and connections, serving the shared socket."""
+    try:
+        engine = open_engine()
+        start_background(engine)
+        waitress_serve(create_app({"KEDJA_ENGINE": engine}), sockets=[listener], threads=threads)
+    finally:
+        os._exit(0)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 or --servers N processes on one database, the clients spread over them), 8 client threads
 completing open tasks (each completion runs a step of its instance). Goal >= 250/s.
 
-    python bench/http_completions.py [--servers 2] [--database postgresql://postgres@127.0.0.1:5432/postgres]
+    python bench/http_completions.py [--servers 2 | --workers 2] [--database postgresql://postgres@127.0.0.1:5432/postgres]
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--servers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes of each `kedja serve`")
     args = parser.parse_args()
     database = args.database
     engine, done = fresh_engine(database)
@@ -50,7 +51,8 @@ def main() -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--threads", "8"]
+        command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--threads", "8",
+                   "--workers", str(args.workers)]
         servers.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL))
         bases.append(f"http://127.0.0.1:{port}/api/v1")
@@ -85,7 +87,7 @@ def main() -> None:
     done()
     print(f"machine: {machine()}; database: {database.split('@')[-1]}")
     print(f"{ok[0]} completions over HTTP ({failed[0]} failed) by {CLIENTS} clients on {len(servers)} server "
-          f"process(es) in {elapsed:.1f} s: "
+          f"process(es) of {args.workers} worker(s) in {elapsed:.1f} s: "
           f"{ok[0] / elapsed:.0f}/s (goal >= 250/s); each also routes a message that starts an instance")
 
 
