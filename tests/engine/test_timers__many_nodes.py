@@ -12,6 +12,16 @@ from ..helpers import PG_URL, deploy
 TIMEOUT = 60
 
 
+def _together(work, nodes) -> None:
+    """`work(node)` on every node at once, each in a thread; all must end within the timeout."""
+    threads = [threading.Thread(target=work, args=(node,)) for node in nodes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads)
+
+
 @pytest.mark.skipif(not PG_URL, reason="several nodes share a PostgreSQL database (KEDJA_TEST_DATABASE_URL)")
 def test_two_nodes_sweeping_at_once_fire_each_timer_exactly_once(make_engine, clock):
     nodes = [make_engine(), make_engine()]
@@ -27,12 +37,7 @@ def test_two_nodes_sweeping_at_once_fire_each_timer_exactly_once(make_engine, cl
         while (report := node.execute(Sweep(limit=7))).timers_fired:
             reports.append(report)
 
-    threads = [threading.Thread(target=sweep, args=(node,)) for node in nodes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads)
+    _together(sweep, nodes)
 
     assert sum(r.timers_fired for r in reports) == 30
     for instance_id in ids:
@@ -82,12 +87,7 @@ def test_nodes_detecting_stalls_at_once_take_turns_and_none_fails(make_engine, c
         except Exception as err:  # a unique-key clash between two nodes' findings would land here
             errors.append(err)
 
-    threads = [threading.Thread(target=detect, args=(node,)) for node in nodes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads)
+    _together(detect, nodes)
     assert errors == [] and 20 in counts  # each count is 20 (it ran) or 0 (another node's turn)
     assert set(counts) <= {0, 20}
     findings = nodes[0].queries.stalled(per_page=200).items
