@@ -230,12 +230,12 @@ def _join_in_loop_problems(process: etree._Element, filename) -> list[Problem]:
         successors.setdefault(event.get("attachedToRef"), set()).add(event.get("id"))
     problems = []
     for gateway in [*process.iter(f"{{{BPMN_NS}}}parallelGateway"), *process.iter(f"{{{BPMN_NS}}}inclusiveGateway")]:
-        reachable, todo = set(), [gateway.get("id")]
-        while todo:
-            for node in successors.get(todo.pop(), ()):
+        reachable, frontier = set(), [gateway.get("id")]
+        while frontier:
+            for node in successors.get(frontier.pop(), ()):
                 if node not in reachable:
                     reachable.add(node)
-                    todo.append(node)
+                    frontier.append(node)
         inside = [source for source in sources.get(gateway.get("id"), []) if source in reachable]
         if len(inside) >= 2:
             problems.append(Problem(

@@ -38,8 +38,8 @@ def test_every_case_half_way_through_a_city_year_can_be_reset_to_each_task_it_ha
     resets = refused = 0
     for instance_id in active:
         tried: set[str] = set()
-        while todo := [element for element in _done_user_tasks(engine, instance_id) if element not in tried]:
-            element = todo[0]
+        while untried := [element for element in _done_user_tasks(engine, instance_id) if element not in tried]:
+            element = untried[0]
             tried.add(element)
             try:
                 engine.execute(ResetInstance(instance_id, element, ADMIN))
