@@ -152,3 +152,13 @@ class MigrateInstance:
     instance_id: str
     version: int
     actor: Actor = field(default_factory=Actor.system)
+
+
+@dataclass(frozen=True)
+class RetryIncident:
+    """Try a failed timer (`kind` "timer", `id` its wait id) or message (`kind` "message")
+    once more, after the cause was fixed: its count of failed tries starts again."""
+
+    kind: str
+    id: str
+    actor: Actor = field(default_factory=Actor.system)

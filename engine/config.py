@@ -51,6 +51,21 @@ class EngineConfig:
     workflow_cache_size: int = 500
     # A delivery that loses an optimistic-lock race is retried this many times.
     delivery_retries: int = 5
+    # Script tasks run in worker processes under these limits (engine/script_pool.py): CPU
+    # seconds and memory per script, a wall-clock timeout, and how many workers run at once.
+    script_cpu_seconds: float = 2.0
+    script_memory_mb: int = 256
+    script_timeout_seconds: float = 5.0
+    script_workers: int = 2
+    # A timer or message delivery that fails this many times becomes an incident (no more
+    # retries until an administrator retries it); between tries it waits retry_backoff_seconds
+    # times 2 to the number of tries so far.
+    max_attempts: int = 3
+    retry_backoff_seconds: float = 10.0
+    # The messages one request routes after its commit before it leaves the rest to the sweep.
+    inline_routes: int = 20
+    # How many timers or messages one sweep works on at once (each in its own transaction).
+    sweep_threads: int = 4
     # Identifies this node in leases (several service processes may share one database).
     node_name: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
 
@@ -84,6 +99,12 @@ class EngineConfig:
             values["workflow_cache_size"] = int(cache)
         if ttl := os.environ.get("KEDJA_MESSAGE_TTL_SECONDS"):
             values["default_message_ttl_seconds"] = int(ttl)
+        for name, kind in (("script_cpu_seconds", float), ("script_memory_mb", int),
+                           ("script_timeout_seconds", float), ("script_workers", int), ("max_attempts", int),
+                           ("retry_backoff_seconds", float), ("inline_routes", int),
+                           ("sweep_threads", int)):
+            if value := os.environ.get(f"KEDJA_{name.upper()}"):
+                values[name] = kind(value)
         for name in ("screening_min_months", "screening_min_workers"):
             if value := os.environ.get(f"KEDJA_{name.upper()}"):
                 values[name] = int(value)

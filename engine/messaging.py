@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from . import incidents
 from . import workflow as wf
 from .clock import utc_naive
 from .commands import CorrelateMessage
@@ -105,21 +106,21 @@ def route(engine: "Engine", message_id: str, follow: FollowUps) -> str:
             return _start_by_message(engine, uow, message, starts[0].definition_id, follow)
         uow.commit()
 
+    errors: list[str] = []  # why a delivery is to be tried again
     if len(receivers) == 1:  # the common case: the delivery closes the message itself
-        outcome = deliver(engine, message_id, receivers[0], follow, close=True)
+        outcome = deliver(engine, message_id, receivers[0], follow, close=True, errors=errors)
         if outcome == DELIVERED:
             return "delivered"
         outcomes = [outcome]
     else:
-        outcomes = [deliver(engine, message_id, instance_id, follow) for instance_id in receivers]
+        outcomes = [deliver(engine, message_id, instance_id, follow, errors=errors) for instance_id in receivers]
 
     with engine.uow() as uow:
         message = uow.repo.message(message_id)
         if RETRY in outcomes:
-            # A receiver could not be reached for now: leave the message pending, free for the
-            # next sweep (deliveries already made are not repeated).
-            message.lease_owner = message.lease_until = None
-            message.last_error = "a receiver was busy or failed; retried by the sweep"
+            # A receiver could not be reached for now: leave the message pending for a later
+            # sweep (deliveries already made are not repeated), or an incident past the limit.
+            incidents.count_failure(engine, message, "; ".join(errors) or "a receiver was busy")
             uow.commit()
             return message.status
         if uow.repo.delivery_count(message_id) > 0:
@@ -137,7 +138,7 @@ DELIVERED, SKIPPED, RETRY, RECEIVER_FAILED = "delivered", "skipped", "retry", "r
 
 
 def deliver(engine: "Engine", message_id: str, instance_id: str, follow: FollowUps,
-            close: bool = False) -> str:
+            close: bool = False, errors: list[str] | None = None) -> str:
     """Deliver one message to one instance, retrying lost optimistic-lock races with a short
     backoff. With `close`, the same transaction marks the message delivered."""
 
@@ -164,9 +165,13 @@ def deliver(engine: "Engine", message_id: str, instance_id: str, follow: FollowU
             time.sleep(random.uniform(0, 0.01 * 2 ** attempt))
         except StepFailed:
             return RECEIVER_FAILED  # the receiver is in error now; it gets buffered messages on retry
-        except Exception:  # the database or a bug: never let one receiver stop the others
+        except Exception as err:  # the database or a bug: never let one receiver stop the others
             log.exception("delivering message %s to %s failed", message_id, instance_id)
+            if errors is not None:
+                errors.append(f"{type(err).__name__}: {err}")
             return RETRY
+    if errors is not None:
+        errors.append(f"instance {instance_id} was busy ({engine.config.delivery_retries} tries)")
     return RETRY
 
 

@@ -111,6 +111,11 @@ class Wait(Base):
     due_at: Mapped[datetime | None] = mapped_column(DateTime)
     since: Mapped[datetime] = mapped_column(DateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(200))
+    # A timer's failed tries (the lease doubles as the time of the next try); past the limit
+    # `failed_at` makes it an incident that waits for an administrator.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
@@ -127,7 +132,8 @@ class Message(Base):
     name: Mapped[str] = mapped_column(String(200))
     correlation_key: Mapped[str] = mapped_column(Text)
     payload: Mapped[str] = mapped_column(Text)  # JSON
-    # pending (in the outbox) | buffered (no receiver yet) | delivered | started | expired
+    # pending (in the outbox) | buffered (no receiver yet) | delivered | started | expired |
+    # failed (routing failed max_attempts times: an incident until an administrator retries)
     status: Mapped[str] = mapped_column(String(20))
     source_instance_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -135,7 +141,7 @@ class Message(Base):
     routed_at: Mapped[datetime | None] = mapped_column(DateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # failed routing tries
     last_error: Mapped[str | None] = mapped_column(Text)
 
 

@@ -136,7 +136,7 @@ class Repository:
             select(Wait.id)
             .join(Instance, Instance.id == Wait.instance_id)
             .where(Wait.kind == "timer", Wait.due_at <= now, Instance.status.in_(ACTIVE_STATUSES),
-                   or_(Wait.lease_until.is_(None), Wait.lease_until < now))
+                   Wait.failed_at.is_(None), or_(Wait.lease_until.is_(None), Wait.lease_until < now))
             .order_by(Wait.due_at).limit(limit)
             .with_for_update(skip_locked=True, of=Wait)
         ))
@@ -167,9 +167,14 @@ class Repository:
             update(Message)
             .where(Message.id == message_id, Message.status.in_(("pending", "buffered")),
                    or_(Message.lease_until.is_(None), Message.lease_until < now))
-            .values(lease_owner=owner, lease_until=until, attempts=Message.attempts + 1)
+            .values(lease_owner=owner, lease_until=until)
         )
         return result.rowcount == 1
+
+    def release_messages(self, message_ids: list[str]) -> None:
+        """Outbox rows this node will not route now: free for the next sweep of any node."""
+        self.session.execute(update(Message).where(Message.id.in_(message_ids), Message.status == "pending")
+                             .values(lease_owner=None, lease_until=None))
 
     def mark_message_started(self, message_id: str, now: datetime) -> bool:
         """Only one transaction can move a message from waiting to started."""

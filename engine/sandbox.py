@@ -1,24 +1,35 @@
-"""The restricted environment for scripts, conditions and expressions taken from diagrams.
+"""The restricted language of diagrams: what scripts and expressions may say, and how an
+expression runs inside the server.
 
 Diagrams come from users, and SpiffWorkflow's default environment is plain `eval`/`exec`.
-Here every source text is parsed and its AST checked before it is compiled: no imports, no
-names or attributes with a leading underscore (which closes the `__class__`/`__globals__`
-routes), no frame or generator internals, no `str.format` (it reads attributes by name), and
-only a small table of builtins. The check runs at deploy time on every expression in the
-diagram, and again, cached, before each run.
+Every source text is parsed and its AST checked before it is compiled: no imports, no names
+or attributes with a leading underscore (which closes the `__class__`/`__globals__` routes),
+no frame or generator internals, no `str.format` (it reads attributes by name), and only a
+small table of builtins. The check runs at deploy time on every expression in the diagram,
+and again, cached, before each run.
+
+Two kinds of source, two ways of running (see docs/scripts.md):
+- *Expressions* (conditions, correlation, timers, lane rules, payloads) run in the server
+  process, so their language is cut down to one that ends quickly: no statements (eval mode),
+  no lambdas or `:=`, no comprehension inside another, no format widths; every `**`, `*`, `<<`,
+  `+` and `%` goes through a guard that refuses results over a size limit before computing
+  them; and a line budget counts comprehension passes.
+- *Scripts* (script tasks) may loop, so they run in a separate worker process under limits
+  the operating system enforces (engine/script_pool.py); `run_script` is what that worker
+  runs. Nothing inside a script can lift a limit it does not hold itself.
 """
 from __future__ import annotations
 
 import ast
 import copy
+import re
 import sys
 import time
+import traceback
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
-
-from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from .errors import SandboxViolation
 
@@ -40,6 +51,12 @@ SAFE_GLOBALS: dict[str, Any] = {
 def use_settings(values: dict) -> None:
     """Make the model's settings readable as `settings['name']` in every expression."""
     SAFE_GLOBALS["settings"] = MappingProxyType(dict(values))
+
+
+def current_settings() -> dict:
+    return dict(SAFE_GLOBALS["settings"])
+
+
 FORBIDDEN_NAMES = frozenset({
     "eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals", "locals",
     "vars", "type", "object", "breakpoint", "input", "help", "memoryview", "super", "classmethod",
@@ -51,24 +68,33 @@ FORBIDDEN_ATTRIBUTES = frozenset({
     "ag_frame", "ag_code", "f_globals", "f_locals", "f_builtins", "f_back", "f_code", "tb_frame",
     "tb_next", "func_globals", "im_func",
 })
+# In expressions only: string methods that pad to a width the expression chooses (one call
+# could ask for gigabytes; scripts have a memory limit for that, expressions do not).
+PADDING_ATTRIBUTES = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
 FORBIDDEN_NODES = (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.ClassDef,
                    ast.AsyncFunctionDef, ast.Await, ast.Yield, ast.YieldFrom,
                    # class patterns read attributes by name (`case str(format=f)`), unseen as Attribute
                    ast.Match)
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 MAX_SOURCE_CHARS = 20_000
-# A run may take this many traced lines and this much time; a range this many items.
+# An expression may take this many traced lines (comprehension passes) and this much time.
 MAX_LINES = 200_000
 MAX_SECONDS = 2.0
+# Sizes an expression's arithmetic may produce: items of a sequence, bits of an integer.
 MAX_RANGE = 1_000_000
+MAX_ITEMS = 1_000_000
+MAX_INT_BITS = 100_000
 SCRIPT_FILENAME = "<string>"  # SpiffWorkflow finds the failing line of a script by this name
 
 
-def _identifier_problem(node: ast.AST, field: str, ident: str) -> str | None:
+def _identifier_problem(node: ast.AST, field: str, ident: str, mode: str) -> str | None:
     """Every identifier in the tree is checked, whatever node holds it."""
     if ident.startswith("_"):
         return f"'{ident}' is not allowed (no names with a leading underscore)"
     if field in ("attr", "kwd_attrs"):
-        return f"attribute '{ident}' is not allowed" if ident in FORBIDDEN_ATTRIBUTES else None
+        if ident in FORBIDDEN_ATTRIBUTES or (mode == "eval" and ident in PADDING_ATTRIBUTES):
+            return f"attribute '{ident}' is not allowed"
+        return None
     if isinstance(node, ast.keyword):
         return None
     return f"name '{ident}' is not allowed" if ident in FORBIDDEN_NAMES else None
@@ -77,8 +103,29 @@ def _identifier_problem(node: ast.AST, field: str, ident: str) -> str | None:
 IDENTIFIER_FIELDS = ("id", "attr", "arg", "name", "names", "kwd_attrs", "asname", "module")
 
 
+def _expression_problems(tree: ast.AST) -> list[str]:
+    """What keeps an expression from being sure to end soon."""
+    problems = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Lambda):
+            problems.append("'lambda' is not allowed in an expression (write a script task)")
+        elif isinstance(node, ast.NamedExpr):
+            problems.append("':=' is not allowed in an expression (write a script task)")
+        elif isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+            problems.append("format specifications ('{x:...}') are not allowed in an expression")
+        elif isinstance(node, COMPREHENSIONS):
+            if len(node.generators) > 1:
+                problems.append("a comprehension may have one 'for' in an expression (write a script task)")
+            inner = [n for n in ast.walk(node) if isinstance(n, COMPREHENSIONS) and n is not node]
+            if inner:
+                problems.append("a comprehension inside another is not allowed in an expression "
+                                "(write a script task)")
+    return problems
+
+
 def check_source(source: str, mode: str = "exec") -> list[str]:
-    """Return what is wrong with `source` (empty when it may run)."""
+    """Return what is wrong with `source` (empty when it may run). `mode` "eval" is an
+    expression (run in the server, cut down further), "exec" a script (run in a worker)."""
     if len(source) > MAX_SOURCE_CHARS:
         return [f"longer than {MAX_SOURCE_CHARS} characters"]
     try:
@@ -95,9 +142,80 @@ def check_source(source: str, mode: str = "exec") -> list[str]:
             if field not in IDENTIFIER_FIELDS:
                 continue
             for ident in value if isinstance(value, list) else [value]:
-                if isinstance(ident, str) and (problem := _identifier_problem(node, field, ident)):
+                if isinstance(ident, str) and (problem := _identifier_problem(node, field, ident, mode)):
                     problems.append(problem)
-    return problems
+    if mode == "eval":
+        problems.extend(_expression_problems(tree))
+    return list(dict.fromkeys(problems))
+
+
+# --- guarded arithmetic (expressions) -------------------------------------------------------
+def _too_big(what: str) -> SandboxViolation:
+    return SandboxViolation(f"uttrycket stoppades: {what} blir större än gränsen")
+
+
+def _sized(value: Any) -> bool:
+    return isinstance(value, (str, list, tuple, bytes))
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int)  # bool too, harmlessly
+
+
+def _guard_pow(left, right):
+    if _int(left) and _int(right) and right > 0 and abs(left) > 1 and left.bit_length() * right > MAX_INT_BITS:
+        raise _too_big("potensen")
+    return left ** right
+
+
+def _guard_mult(left, right):
+    if _int(left) and _int(right):
+        if left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            raise _too_big("produkten")
+    elif _sized(left) and _int(right) or _sized(right) and _int(left):
+        sequence, times = (left, right) if _sized(left) else (right, left)
+        if times > 0 and len(sequence) * times > MAX_ITEMS:
+            raise _too_big("den upprepade texten eller listan")
+    return left * right
+
+
+def _guard_lshift(left, right):
+    if _int(left) and _int(right) and right > 0 and left.bit_length() + right > MAX_INT_BITS:
+        raise _too_big("talet")
+    return left << right
+
+
+def _guard_add(left, right):
+    if _sized(left) and _sized(right) and len(left) + len(right) > MAX_ITEMS:
+        raise _too_big("den sammanfogade texten eller listan")
+    return left + right
+
+
+_WIDTH = re.compile(r"%[-+ #0]*(\*|\d{5,})|\.(\*|\d{5,})")
+
+
+def _guard_mod(left, right):
+    if isinstance(left, str) and _WIDTH.search(left):
+        raise _too_big("fältbredden i %-formateringen")
+    return left % right
+
+
+GUARDS = {ast.Pow: "_kedja_pow", ast.Mult: "_kedja_mult", ast.LShift: "_kedja_lshift",
+          ast.Add: "_kedja_add", ast.Mod: "_kedja_mod"}
+GUARD_FUNCTIONS = {"_kedja_pow": _guard_pow, "_kedja_mult": _guard_mult, "_kedja_lshift": _guard_lshift,
+                   "_kedja_add": _guard_add, "_kedja_mod": _guard_mod}
+
+
+class _GuardArithmetic(ast.NodeTransformer):
+    """`a ** b` becomes `_kedja_pow(a, b)`, and so on: the guard sees the operands first.
+    The names have a leading underscore, so no diagram can name or replace them."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        guard = GUARDS.get(type(node.op))
+        if guard is None:
+            return node
+        return ast.copy_location(ast.Call(ast.Name(guard, ast.Load()), [node.left, node.right], []), node)
 
 
 @lru_cache(maxsize=4096)
@@ -105,12 +223,15 @@ def _compiled(source: str, mode: str):
     problems = check_source(source, mode)
     if problems:
         raise SandboxViolation("; ".join(problems))
-    return compile(source, SCRIPT_FILENAME, mode)
+    if mode == "exec":
+        return compile(source, SCRIPT_FILENAME, mode)
+    tree = ast.fix_missing_locations(_GuardArithmetic().visit(ast.parse(source, mode=mode)))
+    return compile(tree, SCRIPT_FILENAME, mode)
 
 
 class _Budget:
-    """Counts the lines a diagram's code runs and stops it past the budget, so that a
-    `while True: pass` fails the step instead of holding a worker forever."""
+    """Counts the lines an expression runs (each comprehension pass is one) and stops it past
+    the budget. Expressions have no `try`, so nothing inside them can catch the stop."""
 
     def __init__(self) -> None:
         self.lines = 0
@@ -123,18 +244,9 @@ class _Budget:
         if event == "line":
             self.lines += 1
             if self.lines > MAX_LINES or (self.lines % 1024 == 0 and time.monotonic() > self.deadline):
-                raise SandboxViolation(f"stopped: ran longer than the budget ({MAX_LINES} lines or "
-                                       f"{MAX_SECONDS} s)")
+                raise SandboxViolation(f"uttrycket stoppades: det körde längre än gränsen ({MAX_LINES} steg "
+                                       f"eller {MAX_SECONDS} s)")
         return self.on_line
-
-
-def _run(code, scope: dict):
-    previous = sys.gettrace()
-    sys.settrace(_Budget().on_call)
-    try:
-        return eval(code, scope)  # exec-mode code objects run through eval as well
-    finally:
-        sys.settrace(previous)
 
 
 def _storable(value: Any, depth: int = 0) -> bool:
@@ -160,40 +272,65 @@ def _bounded_range(*args):
 SAFE_BUILTINS["range"] = _bounded_range
 
 
-def _globals(context: dict, external: dict | None) -> dict:
-    scope = {"__builtins__": SAFE_BUILTINS, **SAFE_GLOBALS}
+def _globals(context: dict, external: dict | None, settings: dict | None = None) -> dict:
+    scope = {"__builtins__": SAFE_BUILTINS, **SAFE_GLOBALS, **GUARD_FUNCTIONS}
+    if settings is not None:
+        scope["settings"] = MappingProxyType(dict(settings))
     scope.update(external or {})
     scope.update(context)
     return scope
 
 
 def evaluate(expression: str, context: dict, external: dict | None = None) -> Any:
-    return _run(_compiled(expression.strip(), "eval"), _globals(context, external))
+    """Run an expression in this process (see the module's text for why that is safe)."""
+    code = _compiled(expression.strip(), "eval")
+    previous = sys.gettrace()
+    sys.settrace(_Budget().on_call)
+    try:
+        return eval(code, _globals(context, external))
+    finally:
+        sys.settrace(previous)
 
 
-class SandboxEnvironment(BasePythonScriptEngineEnvironment):
-    """Plugs the restricted evaluator into SpiffWorkflow's PythonScriptEngine."""
+class ScriptFailed(Exception):
+    """A script raised: the error as text, with the script's line (tracebacks do not cross
+    from the worker process)."""
 
-    def evaluate(self, expression, context, external_context=None):
-        return evaluate(expression, context, external_context)
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message, line)
+        self.message, self.line = message, line
 
-    def execute(self, script, context, external_context=None):
-        scope = _globals(context, external_context)
-        _run(_compiled(script, "exec"), scope)
-        # Write back what the script assigned, but not the helpers or functions it defined.
-        for key in list(context):
-            if key not in scope:
-                del context[key]
-        for key, value in scope.items():
-            if key == "__builtins__" or key in SAFE_GLOBALS or callable(value):
-                continue
-            if external_context and key in external_context:
-                continue
-            if not _storable(value):
-                raise SandboxViolation(f"'{key}' holds a {type(value).__name__}, which task data cannot "
-                                       "keep (use numbers, text, lists, dicts, dates)")
-            context[key] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
-        return True
+    def __str__(self) -> str:
+        return self.message
 
-    def call_service(self, context, **kwargs):
-        raise SandboxViolation("service tasks are not supported")
+
+def _failing_line(err: BaseException) -> int:
+    lines = [frame.lineno for frame in traceback.extract_tb(err.__traceback__)
+             if frame.filename == SCRIPT_FILENAME]
+    return lines[-1] if lines else 0
+
+
+def run_script(script: str, context: dict, external: dict | None, settings: dict) -> dict:
+    """Run a script and return the task data it leaves: what it assigned, without the
+    helpers or functions it defined. Runs in a worker process (engine/script_pool.py)."""
+    scope = _globals(context, external, settings)
+    try:
+        exec(_compiled(script, "exec"), scope)
+    except SandboxViolation:
+        raise
+    except MemoryError:
+        raise
+    except Exception as err:
+        detail = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        raise ScriptFailed(detail, _failing_line(err)) from None
+    result = {}
+    for key, value in scope.items():
+        if key == "__builtins__" or key in SAFE_GLOBALS or key in GUARD_FUNCTIONS or callable(value):
+            continue
+        if external and key in external:
+            continue
+        if not _storable(value):
+            raise SandboxViolation(f"'{key}' holds a {type(value).__name__}, which task data cannot "
+                                   "keep (use numbers, text, lists, dicts, dates)")
+        result[key] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
+    return result

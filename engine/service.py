@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from forms import SCHEMAS_DIR, FormRegistry
 from forms import validate as validate_form
 
-from . import accounts, lifecycle, messaging, sandbox, stalls, timers
+from . import accounts, incidents, lifecycle, messaging, sandbox, script_pool, stalls, timers
 from . import workflow as wf
 from .clock import Clock, utc_naive
 from .commands import (
@@ -31,6 +31,7 @@ from .commands import (
     ReleaseTask,
     ResetInstance,
     ResumeInstance,
+    RetryIncident,
     RetryInstance,
     RouteMessage,
     StartInstance,
@@ -55,6 +56,7 @@ from .models import AccessLog, Instance, Message, TaskRow
 from .projection import project
 from .queries import Queries, filled_form
 from .repository import ACTIVE_STATUSES
+from .script_pool import ScriptLimits
 from .uow import SKIP, FollowUps, UnitOfWork, translate
 from .workflow_cache import WorkflowCache
 from .workflow_history import prune_history
@@ -82,6 +84,8 @@ class Engine:
         self.clock = clock or Clock()
         wf.set_local_timezone(config.timezone)
         sandbox.use_settings(config.model_settings())
+        script_pool.POOL.configure(ScriptLimits(config.script_cpu_seconds, config.script_memory_mb * 1024 * 1024,
+                                                config.script_timeout_seconds, config.script_workers))
         self.sql_engine = make_sql_engine(config.database_url, config.database_schema)
         self.session_factory = make_session_factory(self.sql_engine)
         self.processes = ProcessCache()
@@ -107,6 +111,7 @@ class Engine:
             DetectStalls: self._detect_stalls,
             ResetInstance: lambda cmd, follow: lifecycle.reset(self, cmd, follow),
             MigrateInstance: lambda cmd, follow: lifecycle.migrate(self, cmd, follow),
+            RetryIncident: lambda cmd, follow: incidents.retry(self, cmd, follow),
         }
 
     # --- plumbing ----------------------------------------------------------------------
@@ -126,13 +131,26 @@ class Engine:
         return result
 
     def drain(self, follow: FollowUps) -> None:
-        """Deliver what committed work threw. A failure here is left to the periodic sweep."""
+        """Deliver what committed work threw, up to `inline_routes` messages (what those start
+        or advance may throw more): the rest is left to the sweep, so one request's work after
+        its commit is bounded. A failure here is counted and left to the sweep as well."""
+        routed = 0
         while (item := follow.pop()) is not None:
             _kind, message_id = item
+            if routed >= self.config.inline_routes:
+                self._leave_to_sweep([message_id, *follow.rest()])
+                return
+            routed += 1
             try:
                 messaging.route(self, message_id, follow)
-            except Exception:  # the sweep retries; one failure must not stop the rest
+            except Exception as err:  # one failure must not stop the rest
                 log.exception("after-commit routing of message %s failed; the sweep will retry", message_id)
+                incidents.message_failed(self, message_id, err)
+
+    def _leave_to_sweep(self, message_ids: list[str]) -> None:
+        with self.uow() as uow:
+            uow.repo.release_messages(message_ids)
+            uow.commit()
 
     def dispose(self) -> None:
         self.sql_engine.dispose()

@@ -3,11 +3,12 @@ unit of work, so that one failing item never blocks the rest and no two nodes ru
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
-from . import messaging
+from . import incidents, messaging
 from . import workflow as wf
 from .clock import utc_naive
 from .errors import ConcurrentUpdate, StepFailed
@@ -55,29 +56,52 @@ def sweep(engine: "Engine", limit: int) -> SweepReport:
         uow.commit()
     with engine.uow() as uow:
         message_ids = uow.repo.unrouted_messages(stamp, limit) + uow.repo.buffered_with_receiver(stamp, limit)
-    routed = 0
-    for message_id in message_ids:
+
+    def route_one(message_id: str) -> bool:
         follow = FollowUps()  # a queue per item keeps failures apart
         try:
             messaging.route(engine, message_id, follow)
-            engine.drain(follow)
-            routed += 1
-        except Exception:  # isolate: the next sweep tries again
+        except Exception as err:  # isolate: a later sweep tries again, up to the limit
             log.exception("routing message %s failed", message_id)
+            incidents.message_failed(engine, message_id, err)
+            return False
+        engine.drain(follow)
+        return True
+
+    routed = sum(_each(engine, message_ids, route_one))
     with engine.uow() as uow:
         lease = utc_naive(now + timedelta(seconds=engine.config.lease_seconds))
         timer_ids = uow.repo.claim_due_timers(stamp, engine.config.node_name, lease, limit)
         uow.commit()
-    fired = failed = 0
-    for wait_id in timer_ids:
-        follow = FollowUps()  # a queue per item keeps failures apart
+
+    def fire_one(wait_id: int) -> bool | None:
+        """True: fired; False: nothing to do; None: failed."""
+        follow = FollowUps()
         try:
-            fired += fire(engine, wait_id, follow)
-            engine.drain(follow)
-        except (StepFailed, ConcurrentUpdate) as err:  # the lease runs out and a later sweep retries
-            failed += 1
+            fired = fire(engine, wait_id, follow)
+        except StepFailed as err:  # the diagram failed: its instance is in error, an incident itself
             log.warning("timer %s: %s", wait_id, err)
-        except Exception:
-            failed += 1
-            log.exception("timer %s failed", wait_id)
+            return None
+        except ConcurrentUpdate as err:  # a lost race: not the timer's fault; the lease runs out
+            log.info("timer %s: %s", wait_id, err)
+            return None
+        except Exception as err:  # the database, a bug: counted, retried later, then an incident
+            log.warning("timer %s failed: %s", wait_id, err)
+            incidents.timer_failed(engine, wait_id, err)
+            return None
+        engine.drain(follow)
+        return fired
+
+    outcomes = _each(engine, timer_ids, fire_one)
+    fired, failed = sum(o is True for o in outcomes), sum(o is None for o in outcomes)
     return SweepReport(fired, failed, routed, expired)
+
+
+def _each(engine: "Engine", items: list, run: Callable[[Any], Any]) -> list:
+    """Run `run` on every item, several at once: an item whose script runs to its limit then
+    holds one thread, not the whole sweep (each item is its own unit of work)."""
+    threads = min(engine.config.sweep_threads, len(items))
+    if threads <= 1:
+        return [run(item) for item in items]
+    with ThreadPoolExecutor(threads, thread_name_prefix="kedja-sweep") as pool:
+        return list(pool.map(run, items))

@@ -78,3 +78,8 @@ class FollowUps:
 
     def pop(self):
         return self._items.popleft() if self._items else None
+
+    def rest(self) -> list[str]:
+        """Take the message ids still queued (to leave them to the sweep)."""
+        items, self._items = list(self._items), deque()
+        return [message_id for _kind, message_id in items]

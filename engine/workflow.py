@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
@@ -38,6 +37,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import sandbox
 from .definitions import MessageUse, ProcessModel
 from .errors import InvalidState, NotFound
+from .script_engine import SCRIPT_ENGINE
 from .workflow_history import can_reopen, carriers, reset_limit
 
 _engine_now: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("kedja_now", default=None)
@@ -99,7 +99,6 @@ class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
-SCRIPT_ENGINE = PythonScriptEngine(environment=sandbox.SandboxEnvironment())
 _config = dict(SPIFF_CONFIG)
 _config[BpmnWorkflow] = _StateOnlyWorkflowConverter
 _registry = BpmnWorkflowSerializer.configure(_config)

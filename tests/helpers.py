@@ -27,6 +27,12 @@ def scripted_bpmn(script: str = "total = amount * 2", condition: str = "total > 
     return template.format(script=escape(script), condition=escape(condition), payload=escape(payload))
 
 
+def timed_script_bpmn(key: str, script: str) -> str:
+    """A process `key` that waits an hour, runs `script`, then opens a user task."""
+    template = (FIXTURES / "timed_script.bpmn.tmpl").read_text(encoding="utf-8")
+    return template.replace("{key}", key).replace("{script}", escape(script))
+
+
 def deploy(engine: Engine, *names: str):
     return engine.execute(Deploy(tuple((name, fixture_bytes(name)) for name in names)))
 

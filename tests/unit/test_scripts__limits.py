@@ -1,0 +1,66 @@
+"""Scripts run in worker processes under OS limits: whatever a script does, it is stopped
+within the limit, the reason names the limit, and the next script runs on a fresh worker."""
+import time
+
+import pytest
+
+from engine.sandbox import ScriptFailed
+from engine.script_engine import SandboxEnvironment
+from engine.script_pool import POOL, ScriptLimitExceeded, ScriptLimits
+
+LIMITS = ScriptLimits(cpu_seconds=1.0, memory_bytes=128 * 1024 * 1024, wall_seconds=3.0, workers=2)
+
+
+@pytest.fixture(autouse=True)
+def small_limits():
+    POOL.configure(LIMITS)
+    yield
+
+
+@pytest.mark.parametrize("script, limit", [
+    ("while True: pass", "processortid|tog längre"),
+    ("while True: continue", "processortid|tog längre"),
+    # A bare except caught the old line budget's error and switched tracing off.
+    ("n = 0\nwhile True:\n    try:\n        while True:\n            n += 1\n    except:\n        pass",
+     "processortid|tog längre"),
+    ("x = 10 ** 10 ** 10", "processortid|minne|tog längre"),
+    ("x = 'a' * 10 ** 10", "minne"),
+    ("x = [0] * 10 ** 9", "minne"),
+])
+def test_a_hostile_script_is_stopped_at_its_limit(script, limit):
+    started = time.monotonic()
+    with pytest.raises(ScriptLimitExceeded, match=limit):
+        SandboxEnvironment().execute(script, {})
+    assert time.monotonic() - started < LIMITS.wall_seconds + 2
+    data = {"amount": 4}
+    SandboxEnvironment().execute("total = amount * 2", data)  # the pool recovered
+    assert data == {"amount": 4, "total": 8}
+
+
+def test_a_deep_recursion_fails_the_script_with_its_line():
+    with pytest.raises(ScriptFailed, match="RecursionError") as failure:
+        SandboxEnvironment().execute("def f(n):\n    return f(n + 1)\nx = f(0)", {})
+    assert failure.value.line == 2
+
+
+def test_an_ordinary_error_names_its_line():
+    with pytest.raises(ScriptFailed, match="ZeroDivisionError") as failure:
+        SandboxEnvironment().execute("a = 1\nb = a / 0", {})
+    assert failure.value.line == 2
+
+
+def test_scripts_on_other_threads_go_on_while_one_is_stopped():
+    import threading
+
+    results = []
+    hostile = threading.Thread(target=lambda: pytest.raises(ScriptLimitExceeded, SandboxEnvironment().execute,
+                                                            "while True: pass", {}))
+    hostile.start()
+    started = time.monotonic()
+    for n in range(20):
+        data = {"n": n}
+        SandboxEnvironment().execute("m = n + 1", data)
+        results.append(data["m"])
+    assert results == list(range(1, 21))
+    assert time.monotonic() - started < 1.0  # the second worker served them meanwhile
+    hostile.join(timeout=10)
