@@ -14,10 +14,10 @@ import click
 
 from forms import SCHEMAS_DIR, FormRegistry
 
-from . import migrate
+from . import incidents, migrate
 from .checking import check_diagrams
 from .clock import FrozenClock
-from .commands import Actor, CompleteTask, Deploy, DetectStalls, StartInstance, Sweep
+from .commands import Actor, CompleteTask, Deploy, DetectStalls, RetryIncident, StartInstance, Sweep
 from .config import EngineConfig
 from .definitions import check_set
 from .deployment import parse_all
@@ -219,13 +219,28 @@ def simulate(procurements: int, participants: int, seed: int, database_url: str 
 @main.command()
 @click.option("--reason", default=None, type=click.Choice(REASONS))
 def stalled(reason: str | None) -> None:
-    """Detect now, then list the instances that look stuck and why."""
+    """Detect now, then list the instances that look stuck and why, and the incidents (timers
+    and messages that failed too often; retry them with `kedja retry-incident`)."""
     engine = open_engine()
     engine.execute(DetectStalls())
     for finding in engine.queries.stalled(reason, per_page=200).items:
         click.echo(f"{finding['since']:%Y-%m-%d %H:%M} {finding['reason']:15} {finding['process']}/"
                    f"{finding['element_id'] or '-'} {finding['business_key'] or finding['instance_id']} "
                    f"{json.dumps(finding['detail'], ensure_ascii=False)}")
+    if reason is None:
+        for incident in incidents.incidents(engine):
+            click.echo(f"{incident.since:%Y-%m-%d %H:%M} incident {incident.kind} {incident.id} {incident.name} "
+                       f"{incident.instance_id or '-'} after {incident.attempts} tries: {incident.error}")
+
+
+@main.command("retry-incident")
+@click.argument("kind", type=click.Choice(["timer", "message"]))
+@click.argument("incident_id")
+def retry_incident(kind: str, incident_id: str) -> None:
+    """Try a failed timer or message again (after fixing its cause)."""
+    engine = open_engine()
+    engine.execute(RetryIncident(kind, incident_id, Actor("cli")))
+    click.echo(f"{kind} {incident_id} retried")
 
 
 @main.command()

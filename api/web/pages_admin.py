@@ -13,11 +13,13 @@ from engine.commands import (
     MigrateInstance,
     ResetInstance,
     ResumeInstance,
+    RetryIncident,
     RetryInstance,
     SuspendInstance,
     TerminateInstance,
 )
-from engine.errors import ConcurrentUpdate, InvalidState, NotFound, StepFailed
+from engine.errors import ConcurrentUpdate, InvalidInput, InvalidState, NotFound, StepFailed
+from engine.incidents import incidents as engine_incidents
 
 from .args import page_count, page_number
 from .labels import MESSAGE_STATUSES, STALL_REASONS, STATUSES
@@ -27,6 +29,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 ACTIONS = {"suspend": (SuspendInstance, "pausad"), "resume": (ResumeInstance, "återupptagen"),
            "terminate": (TerminateInstance, "avbruten"), "retry": (RetryInstance, "körd igen")}
 PER_PAGE = 25
+INCIDENT_KINDS = {"timer": "Timer", "message": "Meddelande"}
 
 
 def _engine():
@@ -65,6 +68,25 @@ def messages():
     rows = [{"message": m, "correlation": json.loads(m.correlation_key or "{}")} for m in page.items]
     return render_template("admin_messages.html", tab="messages", page=page, rows=rows, status=status,
                            pages=page_count(page))
+
+
+@bp.get("/incidents")
+@login_required("admin")
+def incidents():
+    engine = _engine()
+    return render_template("admin_incidents.html", tab="incidents", incidents=engine_incidents(engine),
+                           max_attempts=engine.config.max_attempts, KINDS=INCIDENT_KINDS)
+
+
+@bp.post("/incidents/<kind>/<incident_id>/retry")
+@login_required("admin")
+def retry_incident(kind, incident_id):
+    try:
+        _engine().execute(RetryIncident(kind, incident_id, _admin()))
+        flash("Incidenten är försökt igen.", "info")
+    except (InvalidState, InvalidInput, NotFound, ConcurrentUpdate) as err:
+        flash(f"Det gick inte: {err}", "error")
+    return redirect(url_for("admin.incidents"))
 
 
 @bp.get("/audit")
