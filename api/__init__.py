@@ -5,8 +5,11 @@ Routes parse input (marshmallow), call `engine.execute(command)` or a read query
 the result; they never commit and never touch SpiffWorkflow."""
 from __future__ import annotations
 
-from flask import Flask, request, send_from_directory
+from http import HTTPStatus
+
+from flask import Flask, make_response, request, send_from_directory
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from sqlalchemy.exc import DataError
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
@@ -15,7 +18,7 @@ from engine.config import EngineConfig
 from engine.errors import EngineError
 from engine.service import Engine
 
-from . import problems, web
+from . import problems, schemas, web
 from .auth import Unauthenticated, authenticate
 from .routes_instances import blp as instances_blp
 from .routes_messages import blp as messages_blp
@@ -26,14 +29,39 @@ OPEN_PATHS = ("/api/v1/health", "/api/openapi.json", "/api/docs")
 
 
 class KedjaApi(Api):
+    # Errors are problem details: documented with this schema (`problems.documented` refers to
+    # the responses registered below, `default` and the 422 of arguments to them too).
+    ERROR_SCHEMA = schemas.Problem
+
     def handle_http_exception(self, error: HTTPException):
         return _http_error(error)
+
+    def _register_responses(self):
+        """flask-smorest registers (lazily: only those referred to appear) a response per status
+        by its name (NOT_FOUND ...) and DEFAULT_ERROR, with ERROR_SCHEMA in the content type of
+        successful answers; here as application/problem+json."""
+        statuses = [status for status in HTTPStatus if status >= 400]
+        for name, description in [*((s.name, s.phrase) for s in statuses), (self.DEFAULT_ERROR_RESPONSE_NAME,
+                                                                           "An error (any other status)")]:
+            response = {"description": description, "schema": self.ERROR_SCHEMA}
+            if header := {"UNAUTHORIZED": "WWW-Authenticate", "TOO_MANY_REQUESTS": "Retry-After"}.get(name):
+                response["headers"] = {header: {"schema": {"type": "string"}, "required": True}}
+            prepare_response(response, self.spec, problems.MEDIA_TYPE)
+            self.spec.components.response(name, response, lazy=True)
 
 
 def _http_error(error: HTTPException):
     if web.wants_page():
-        return web.error_page(error.code or 500, None if error.code == 404 else error.description)
-    return problems.from_http(error)
+        response = make_response(web.error_page(error.code or 500,
+                                                None if error.code == 404 else error.description))
+    else:
+        response = problems.from_http(error)
+    # The headers werkzeug's error carries besides its body: Allow on 405 (RFC 9110 requires it),
+    # Retry-After on 429/503, WWW-Authenticate on 401.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _engine_error(error: EngineError):

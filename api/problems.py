@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from flask import Response, json
 from werkzeug.exceptions import HTTPException
@@ -18,6 +19,7 @@ from engine.errors import (
 )
 
 log = logging.getLogger("kedja.api")
+MEDIA_TYPE = "application/problem+json"
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
           409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 422: "Unprocessable content",
           500: "Internal server error"}
@@ -25,7 +27,7 @@ TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not f
 
 def problem(status: int, detail: str, **extra) -> Response:
     body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status, "detail": detail, **extra}
-    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/problem+json")
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=MEDIA_TYPE)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="kedja"'
     return response
@@ -75,3 +77,18 @@ def from_engine(err: EngineError) -> Response:
 def unexpected(err: Exception) -> Response:
     log.exception("unexpected error")
     return problem(500, "an unexpected error; it has been logged")
+
+
+def documented(blp, *statuses: int):
+    """Document an operation's problem responses: for each status flask-smorest's `alt_response`
+    with the response the Api registers under the status' name (problem+json, `api.KedjaApi`).
+    400 (a malformed request, NUL characters) applies to every operation and is always added, 429
+    to every one that authenticates (401: failed authentications are throttled, `api.throttle`);
+    flask-smorest adds 422 for operations that take arguments, and `default` to every one."""
+    statuses = {400, *statuses, *((429,) if 401 in statuses else ())}
+
+    def decorate(view):
+        for status in sorted(statuses):
+            view = blp.alt_response(status, response=HTTPStatus(status).name)(view)
+        return view
+    return decorate

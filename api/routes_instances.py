@@ -16,7 +16,7 @@ from engine.commands import (
 )
 from engine.errors import Forbidden, NotFound
 
-from . import access, schemas
+from . import access, problems, schemas
 from .auth import account, engine, require
 from .paging import paged
 
@@ -34,6 +34,7 @@ def _detail(view: dict) -> dict:
 @blp.route("/instances")
 class Instances(MethodView):
     @blp.arguments(schemas.InstanceArgs, location="query")
+    @problems.documented(blp, 401)
     @blp.response(200, schemas.InstancePage)
     def get(self, args):
         """Instances the caller may see (administrators: all), oldest first."""
@@ -43,6 +44,7 @@ class Instances(MethodView):
             organisation=None if who.has("admin") else who.organisation))
 
     @blp.arguments(schemas.StartArgs)
+    @problems.documented(blp, 401, 403, 404, 409, 413)
     @blp.response(201, schemas.InstanceDetail)
     def post(self, args):
         """Start an instance of the latest version of a process."""
@@ -56,6 +58,7 @@ class Instances(MethodView):
 
 @blp.route("/instances/<instance_id>")
 class InstanceView(MethodView):
+    @problems.documented(blp, 401, 404)
     @blp.response(200, schemas.InstanceDetail)
     def get(self, instance_id):
         """Status, open tasks, what it waits for, linked instances, history."""
@@ -65,6 +68,7 @@ class InstanceView(MethodView):
 @blp.route("/instances/<instance_id>/<any(suspend, resume, terminate, retry):action>")
 class InstanceAction(MethodView):
     @require("admin")
+    @problems.documented(blp, 401, 403, 404, 409)
     @blp.response(200, schemas.InstanceDetail)
     def post(self, instance_id, action):
         """Administrators: suspend, resume, terminate or retry (each audited)."""
@@ -76,6 +80,7 @@ class InstanceAction(MethodView):
 class InstanceReset(MethodView):
     @require("admin")
     @blp.arguments(schemas.ResetArgs)
+    @problems.documented(blp, 401, 403, 404, 409, 413)
     @blp.response(200, schemas.InstanceDetail)
     def post(self, args, instance_id):
         """Administrators: go back to an earlier user task (it opens again)."""
@@ -87,6 +92,7 @@ class InstanceReset(MethodView):
 class InstanceMigrate(MethodView):
     @require("admin")
     @blp.arguments(schemas.MigrateArgs)
+    @problems.documented(blp, 401, 403, 404, 409, 413)
     @blp.response(200, schemas.InstanceDetail)
     def post(self, args, instance_id):
         """Administrators: move to a newer version of the process; 409 with the reason if it cannot."""
@@ -101,6 +107,7 @@ def _actor() -> Actor:
 
 @blp.route("/chains/<procurement_id>")
 class ChainView(MethodView):
+    @problems.documented(blp, 401, 404)
     @blp.response(200, schemas.Chain)
     def get(self, procurement_id):
         """The procurement, its suppliers and its participants (those the caller may see)."""
@@ -119,6 +126,7 @@ class ChainView(MethodView):
 class Stalled(MethodView):
     @require("admin")
     @blp.arguments(schemas.StallArgs, location="query")
+    @problems.documented(blp, 401, 403)
     @blp.response(200, schemas.StallPage)
     def get(self, args):
         """Instances that look stuck, and why (as the last detection found; it runs every minute)."""

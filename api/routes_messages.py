@@ -3,24 +3,26 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, request
+from flask import Response, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from engine.commands import CorrelateMessage
 
-from . import schemas
+from . import problems, schemas
 from .auth import engine, require
 from .figures_csv import figures_csv
 from .paging import paged
 
 blp = Blueprint("messages", __name__, url_prefix="/api/v1", description="Messages and reports")
+FIGURES = "The key figures: JSON, or CSV (figure, key, value) with Accept: text/csv"
 
 
 @blp.route("/messages")
 class Messages(MethodView):
     @require("admin")
     @blp.arguments(schemas.MessageIn)
+    @problems.documented(blp, 401, 403, 404, 409, 413)
     @blp.response(200, schemas.Routed)
     @blp.alt_response(202, schema=schemas.Routed, description="buffered: no receiver waits yet")
     def post(self, args):
@@ -31,6 +33,7 @@ class Messages(MethodView):
 
     @require("admin")
     @blp.arguments(schemas.MessageArgs, location="query")
+    @problems.documented(blp, 401, 403)
     @blp.response(200, schemas.MessagePage)
     def get(self, args):
         """The message log."""
@@ -42,10 +45,12 @@ class Messages(MethodView):
 
 @blp.route("/reports/follow-up")
 class FollowUp(MethodView):
-    @blp.response(200, content_type="application/json")
+    @problems.documented(blp, 401)
+    @blp.response(200, {"type": "object"}, content_type="application/json", description=FIGURES)
+    @blp.alt_response(200, schema={"type": "string"}, content_type="text/csv", success=True, description=FIGURES)
     def get(self):
         """The key figures; CSV with Accept: text/csv."""
         figures = engine().queries.follow_up(engine().config.socio_economic_values).as_dict()
         if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
             return Response(figures_csv(figures), mimetype="text/csv")
-        return figures
+        return jsonify(figures)  # a Response: flask-smorest dumps only what is not (the schema is a dict)

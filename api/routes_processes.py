@@ -9,9 +9,8 @@ from sqlalchemy import text
 from engine.commands import Deploy
 from engine.errors import InvalidInput, NotFound
 
-from . import schemas
+from . import problems, schemas
 from .auth import engine, require
-from .problems import problem
 
 blp = Blueprint("processes", __name__, url_prefix="/api/v1", description="Health and process definitions")
 XML_TYPES = ("application/xml", "text/xml", "application/bpmn+xml")
@@ -19,6 +18,7 @@ XML_TYPES = ("application/xml", "text/xml", "application/bpmn+xml")
 
 @blp.route("/health")
 class Health(MethodView):
+    @problems.documented(blp)
     @blp.response(200, schemas.Health)
     def get(self):
         with engine().sql_engine.connect() as connection:
@@ -28,12 +28,14 @@ class Health(MethodView):
 
 @blp.route("/processes")
 class Processes(MethodView):
+    @problems.documented(blp, 401)
     @blp.response(200, schemas.Definition(many=True))
     def get(self):
         """Deployed definitions: every version of every process."""
         return engine().queries.definitions()
 
     @require("process_owner")
+    @problems.documented(blp, 401, 403, 413, 415, 422)
     @blp.response(201, schemas.Deployed(many=True))
     @blp.doc(requestBody={"content": {"application/xml": {"schema": {"type": "string"}}}, "required": True})
     def post(self):
@@ -47,13 +49,14 @@ class Processes(MethodView):
 
 
 def _unsupported():
-    return problem(415, f"send the diagram as one of {', '.join(XML_TYPES)}")
+    return problems.problem(415, f"send the diagram as one of {', '.join(XML_TYPES)}")
 
 
 @blp.route("/processes/<key>/bpmn")
 class ProcessXml(MethodView):
     @blp.arguments(schemas.BpmnArgs, location="query")
-    @blp.response(200, content_type="application/xml")
+    @problems.documented(blp, 401, 404)
+    @blp.response(200, {"type": "string"}, content_type="application/xml", description="The BPMN XML")
     def get(self, args, key):
         """The XML of a version (?version=N; default the latest)."""
         versions = [d for d in engine().queries.definitions() if d.key == key]
@@ -61,4 +64,4 @@ class ProcessXml(MethodView):
             versions = [d for d in versions if d.version == args["version"]]
         if not versions:
             raise NotFound(f"no process '{key}'" + (f" version {args['version']}" if "version" in args else ""))
-        return Response(versions[-1].bpmn_xml, mimetype="application/xml")
+        return Response(versions[-1].bpmn_xml, mimetype="application/xml")  # not dumped (the schema is a dict)

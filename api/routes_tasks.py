@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from engine.commands import Actor, ClaimTask, CompleteTask, ReleaseTask
 from engine.errors import NotYours
 
-from . import access, schemas
+from . import access, problems, schemas
 from .auth import account, engine, require
 from .paging import paged
 
@@ -24,6 +24,7 @@ def _actor() -> Actor:
 class Tasks(MethodView):
     @require(*WORKERS)
     @blp.arguments(schemas.TaskArgs, location="query")
+    @problems.documented(blp, 401, 403)
     @blp.response(200, schemas.TaskPage)
     def get(self, args):
         """My tasks (claimed by or done by me) or my organisation's, oldest first."""
@@ -35,6 +36,7 @@ class Tasks(MethodView):
 
 @blp.route("/<task_id>")
 class Task(MethodView):
+    @problems.documented(blp, 401, 404)
     @blp.response(200, schemas.TaskDetail)
     def get(self, task_id):
         """The task, its form (choices filled in now) and the data it sees."""
@@ -47,6 +49,7 @@ class Task(MethodView):
 
 @blp.route("/<task_id>/claim")
 class Claim(MethodView):
+    @problems.documented(blp, 401, 403, 404, 409)
     @blp.response(200, schemas.Task)
     def post(self, task_id):
         access.task_row(task_id)
@@ -56,6 +59,7 @@ class Claim(MethodView):
 
 @blp.route("/<task_id>/release")
 class Release(MethodView):
+    @problems.documented(blp, 401, 403, 404, 409)
     @blp.response(200, schemas.Task)
     def post(self, task_id):
         access.task_row(task_id)
@@ -66,6 +70,7 @@ class Release(MethodView):
 @blp.route("/<task_id>/complete")
 class Complete(MethodView):
     @blp.arguments(schemas.CompleteArgs)
+    @problems.documented(blp, 401, 403, 404, 409, 413)
     @blp.response(200, schemas.Task)
     def post(self, args, task_id):
         """Complete with form data: 422 with field errors, 409 if done or changed meanwhile."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timezone
 
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 from sqlalchemy import inspect
 
 
@@ -210,3 +210,34 @@ TaskPage = page_schema(Task, "TaskPage")
 InstancePage = page_schema(Instance, "InstancePage")
 MessagePage = page_schema(Message, "MessagePage")
 StallPage = page_schema(Stall, "StallPage")
+
+
+class ProblemError(Schema):
+    """One thing wrong with the request: a field (`field`, dotted for nested ones) or, for a
+    diagram, an element, line and file."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    field = fields.String(metadata={"description": "the field, dotted for nested ones ('' for the whole body)"})
+    element_id = fields.String(allow_none=True, metadata={"description": "the diagram element"})
+    line = fields.Integer(allow_none=True, metadata={"description": "the line in the diagram's XML"})
+    file = fields.String(allow_none=True, metadata={"description": "the diagram's file"})
+    message = fields.String(required=True)
+
+
+class Problem(Schema):
+    """Every error (RFC 9457 problem details), as application/problem+json. Members may be added
+    (RFC 9457 extensions): a client ignores those it does not know."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    type = fields.String(required=True, metadata={"example": "about:blank"})
+    title = fields.String(required=True, metadata={"example": "Not found"})
+    status = fields.Integer(required=True, metadata={"example": 404})
+    detail = fields.String(required=True)
+    errors = fields.List(fields.Nested(ProblemError), metadata={
+        "description": "422: each field or diagram element that is wrong"})
+    instance_id = fields.String(metadata={"description": "409 when a step failed: the instance now in error"})
+    element_id = fields.String(allow_none=True, metadata={"description": "409 when a step failed: where"})

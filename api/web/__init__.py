@@ -52,7 +52,7 @@ def register(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return
         session.load_account()
-        if request.method == "POST":
+        if request.method == "POST" and request.routing_exception is None:  # 404/405 answer first
             csrf.protect()
 
     @app.get("/vendor/<package>/<path:filename>")
