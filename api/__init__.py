@@ -87,6 +87,9 @@ def create_app(config: dict | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         # The docs page, with Swagger UI's files from the swagger-ui-bundle package (no CDN).
         OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/api/docs/static/",
+        # Its page (api/web/templates/swagger_ui.html) runs no inline script; no validator badge
+        # (an image from validator.swagger.io).
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         API_SPEC_OPTIONS={"components": {"securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]},
         # A deployment is the largest body: the diagram limit plus room for the JSON around it.
