@@ -11,11 +11,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from .clock import utc_naive
+from .definitions import ACCOUNT_ROLES
 from .errors import InvalidInput, NotFound
 from .models import Organisation, User
 from .uow import UnitOfWork
 
-ROLES = ("caseworker", "process_owner", "admin", "supplier")
+ROLES = ACCOUNT_ROLES  # the roles an account may have (defined beside kedja:startableBy)
 _hasher = PasswordHasher()
 
 
@@ -59,6 +60,39 @@ def add_user(uow: UnitOfWork, username: str, organisation: str, roles: list[str]
     return token
 
 
+def organisation_exists(session, name: str) -> bool:
+    return session.get(Organisation, name) is not None
+
+
+def username_is_external(session, username: str) -> bool:
+    """Whether the name is free or held by an account without a password (one that signs in
+    with an identity provider): single sign-on may use it, never a password account's name."""
+    user = session.get(User, username)
+    return user is None or not user.password_hash
+
+
+def sign_in_external(uow: UnitOfWork, username: str, organisation: str, roles: list[str],
+                     now: datetime) -> Account:
+    """An account whose identity lives with an identity provider (single sign-on): made on first
+    sign-in, without a password; its organisation and roles become those the provider gives now."""
+    roles = sorted(set(roles))
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown or not roles:
+        raise InvalidInput(f"roles must be among {', '.join(ROLES)}; got {', '.join(roles) or 'none'}")
+    if uow.session.get(Organisation, organisation) is None:
+        raise NotFound(f"no organisation '{organisation}'")
+    user = uow.session.get(User, username)
+    if user is None:
+        add_user(uow, username, organisation, roles, now)  # its API token is never shown
+        uow.repo.flush()
+        user = uow.session.get(User, username)
+    elif user.password_hash:
+        raise InvalidInput(f"user '{username}' signs in with a password")
+    else:
+        user.organisation, user.roles = organisation, " ".join(roles)
+    return _account(user)
+
+
 def by_token(session, token: str) -> Account | None:
     user = session.query(User).filter_by(token_hash=token_hash(token)).one_or_none()
     return _account(user) if user else None
@@ -75,6 +109,19 @@ def by_password(session, username: str, password: str) -> Account | None:
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     return _account(user) if user is not None and user.password_hash else None
+
+
+def users_with_password(session, password: str) -> list[str]:
+    """The users whose password is `password` (every stored hash is tried: Argon2id is slow on
+    purpose, 0.1 to 0.5 s per user with a password)."""
+    found = []
+    for user in session.query(User).filter(User.password_hash.is_not(None)).order_by(User.username):
+        try:
+            _hasher.verify(user.password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            continue
+        found.append(user.username)
+    return found
 
 
 def session_generation(session, username: str) -> int | None:

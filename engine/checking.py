@@ -1,12 +1,14 @@
-"""The checks of `kedja check` as a function, so the modeller runs exactly the same rules:
-each file alone (safe parse, lanes, sandbox, timers), the files as a set (messages have both
-ends, same correlation) and every user task's form schema."""
+"""The checks of diagrams as functions: each file alone (safe parse, lanes, sandbox, timers,
+in definitions.py), the files as a set (messages have both ends, same correlation) beside
+the other deployed processes, and every user task's form. The Deploy command runs them, so
+every door refuses the same diagrams; `kedja check` runs them on files before any deploy."""
 from __future__ import annotations
 
 from forms import FormRegistry
 
 from .definitions import ParsedFile, check_set, parse_file
 from .errors import DeploymentRejected, Problem
+from .form_store import FORM_KEY
 
 
 def form_problems(parsed: dict[str, ParsedFile], registry: FormRegistry) -> list[Problem]:
@@ -17,6 +19,9 @@ def form_problems(parsed: dict[str, ParsedFile], registry: FormRegistry) -> list
             for task in model.user_tasks.values():
                 if not task.form_key:
                     problems.append(Problem("user task has no kedja:formKey", task.element_id, file=filename))
+                elif not FORM_KEY.match(task.form_key):
+                    problems.append(Problem(f"kedja:formKey '{task.form_key[:100]}' is not a form name (small "
+                                            "letters, digits, _)", task.element_id, file=filename))
                 elif registry.schema(task.form_key) is None:
                     problems.append(Problem(f"no form schema '{task.form_key}' in {registry.directory}",
                                             task.element_id, file=filename))
@@ -37,3 +42,31 @@ def check_diagrams(files: list[tuple[str, bytes | str]], max_bytes: int,
         problems.extend(check_set(parsed))
     problems.extend(form_problems(parsed, registry))
     return parsed, problems
+
+
+def set_problems(parsed: dict[str, ParsedFile], latest, max_bytes: int) -> list[Problem]:
+    """Check the deployed files as a set beside the latest versions (`latest`, rows with key,
+    version, checksum, bpmn_xml) of the other processes, so that a message that loses its
+    catcher is found. Problems that the other processes have already, without these files,
+    are not theirs and do not block them."""
+    deployed_keys = {key for parsed_file in parsed.values() for key in parsed_file.models}
+    latest = {row.key: row for row in latest}
+    others, seen = {}, set()
+    for key, row in sorted(latest.items()):
+        if key not in deployed_keys and row.checksum not in seen:
+            seen.add(row.checksum)
+            others[f"{key} v{row.version}"] = _parsed(row)
+    found = check_set({**parsed, **others})
+    if not any(problem.file not in parsed for problem in found):
+        return found
+    before = {f"{key} v{latest[key].version}": _parsed(latest[key]) for key in sorted(deployed_keys) if key in latest}
+    existing = {_identity(p) for p in check_set({**before, **others})}
+    return [p for p in found if p.file in parsed or _identity(p) not in existing]
+
+
+def _parsed(row) -> ParsedFile:
+    return parse_file(row.bpmn_xml, 1 << 62, f"{row.key} v{row.version}")  # accepted once already
+
+
+def _identity(problem: Problem) -> tuple:
+    return problem.file, problem.element_id, problem.message

@@ -12,15 +12,13 @@ from pathlib import Path
 
 import click
 
-from forms import SCHEMAS_DIR, FormRegistry
+from forms import InitialForms
 
 from . import incidents, migrate
 from .checking import check_diagrams
 from .clock import FrozenClock
 from .commands import Actor, CompleteTask, Deploy, DetectStalls, RetryIncident, StartInstance, Sweep
 from .config import EngineConfig
-from .definitions import check_set
-from .deployment import parse_all
 from .errors import DeploymentRejected, EngineError
 from .scheduler import run_forever
 from .service import Engine, build_engine
@@ -75,7 +73,7 @@ def check(files, forms_dir: str | None) -> None:
     Exit 1 with one problem per line."""
     config = EngineConfig.from_env()
     parsed, problems = check_diagrams(list(read_files(files)), config.max_bpmn_bytes,
-                                      FormRegistry(forms_dir or config.forms_dir or SCHEMAS_DIR))
+                                      InitialForms(forms_dir or config.forms_dir))
     for problem in problems:
         click.echo(f"{problem.file}:{problem.line or '-'}: {problem.element_id or '-'}: {problem.message}")
     if problems:
@@ -85,22 +83,76 @@ def check(files, forms_dir: str | None) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-def deploy(files) -> None:
-    """Deploy diagrams (all or none) after checking them as a set."""
+@click.option("--forms", "forms_dir", default=None, type=click.Path(exists=True, file_okay=False),
+              help="Also deploy the forms in this folder (one JSON Schema per file, named KEY.json).")
+@click.option("--by", "deployed_by", default=None, help="Who deploys (recorded with the version).")
+def deploy(files, forms_dir: str | None, deployed_by: str | None) -> None:
+    """Deploy diagrams (and forms) explicitly, all or none, with the same rules as every other
+    door. Each process gets a new version unless its content and forms are unchanged; the
+    output says which version it replaces."""
     engine = open_engine()
     files_read = read_files(files)
+    forms = read_forms(forms_dir) if forms_dir else ()
     try:
-        problems = check_set(parse_all(files_read, engine.config.max_bpmn_bytes))
-        if problems:
-            raise DeploymentRejected(problems)
-        for version in engine.execute(Deploy(files_read)):
-            state = "deployed" if version.created else "unchanged"
-            click.echo(f"{version.key} version {version.version}: {state}")
+        before = {row.key: row.version for row in engine.queries.latest_definitions()}
+        for version in engine.execute(Deploy(files_read, forms, source="cli",
+                                             deployed_by=deployed_by or os.environ.get("USER"))):
+            if not version.created:
+                click.echo(f"{version.key} version {version.version}: unchanged")
+            elif version.key in before:
+                replaced = before[version.key]
+                click.echo(f"{version.key} version {version.version}: deployed (replaces version {replaced})")
+            else:
+                click.echo(f"{version.key} version {version.version}: deployed (new process)")
     except DeploymentRejected as rejected:
         for problem in rejected.problems:
             click.echo(f"{problem.file}:{problem.line or '-'}: {problem.element_id or '-'}: {problem.message}",
                        err=True)
         sys.exit(1)
+
+
+def read_forms(directory: str) -> tuple[tuple[str, dict], ...]:
+    forms = []
+    for path in sorted(Path(directory).glob("*.json")):
+        try:
+            forms.append((path.stem, json.loads(path.read_text(encoding="utf-8"))))
+        except (ValueError, UnicodeDecodeError) as err:
+            raise click.ClickException(f"{path}: not JSON ({err})") from err
+    return tuple(forms)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--process", "keys", multiple=True, help="Only these processes (default: all).")
+@click.option("--version", type=int, default=None, help="This version instead of the latest (with one --process).")
+def export(directory: str, keys: tuple[str, ...], version: int | None) -> None:
+    """Write the deployed processes (latest, or --version) and the forms they use to DIRECTORY:
+    KEY.bpmn and forms/FORM.json, so that owners' work can be reviewed and kept in git."""
+    engine = open_engine()
+    if version is not None and len(keys) != 1:
+        raise click.UsageError("--version goes with exactly one --process")
+    rows = engine.queries.latest_definitions()
+    if keys:
+        unknown = set(keys) - {row.key for row in rows}
+        if unknown:
+            raise click.UsageError(f"no deployed process {', '.join(sorted(unknown))}")
+        rows = [row for row in rows if row.key in keys]
+    if version is not None:
+        rows = [row for row in engine.queries.definitions() if row.key == keys[0] and row.version == version]
+        if not rows:
+            raise click.UsageError(f"{keys[0]} has no version {version}")
+    target = Path(directory)
+    (target / "forms").mkdir(parents=True, exist_ok=True)
+    forms: dict[str, int] = {}
+    for row in rows:
+        (target / f"{row.key}.bpmn").write_text(row.bpmn_xml, encoding="utf-8")
+        forms.update(json.loads(row.form_versions or "{}"))
+        click.echo(f"{row.key} version {row.version} -> {target / (row.key + '.bpmn')}")
+    for key, form_version in sorted(forms.items()):
+        schema = engine.forms.schema(key, form_version)
+        (target / "forms" / f"{key}.json").write_text(
+            json.dumps(schema, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        click.echo(f"form {key} version {form_version} -> {target / 'forms' / (key + '.json')}")
 
 
 @main.command()
@@ -253,14 +305,14 @@ def report() -> None:
 
 @main.command()
 @click.option("--deploy-dir", default="processes", show_default=True,
-              help="Diagrams in this folder are deployed at start (unchanged ones are kept).")
+              help="Diagrams in this folder whose process has no version yet are deployed at start.")
 @click.option("--once", is_flag=True, help="Run one sweep and exit.")
 def worker(deploy_dir: str, once: bool) -> None:
     """Run the engine's background work: timers, message delivery, expiry."""
     engine = open_engine()
     paths = sorted(glob.glob(f"{deploy_dir}/*.bpmn"))
     if paths:
-        for version in engine.execute(Deploy(read_files(paths))):
+        for version in engine.execute(Deploy(read_files(paths), source="file", only_new=True)):
             click.echo(f"{version.key} version {version.version}")
     click.echo(f"kedja worker on {engine.config.database_url}; {len(paths)} diagram(s) from {deploy_dir}/")
     if once:

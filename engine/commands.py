@@ -19,9 +19,15 @@ class Actor:
 
 @dataclass(frozen=True)
 class Deploy:
-    """Deploy one or more diagrams together (all or none)."""
+    """Deploy diagrams and forms together (all or none). `forms` maps form keys to JSON
+    Schemas; `source` says where they come from (file | modeller | api | cli). With
+    `only_new`, processes that have a version already are left alone (the initial model)."""
 
     files: tuple[tuple[str, bytes | str], ...]
+    forms: tuple[tuple[str, dict], ...] = ()
+    source: str = "api"
+    deployed_by: str | None = None
+    only_new: bool = False
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,10 @@ EXPRESSION_PLACES = (
     (".//bpmn:loopCardinality", "eval"),
     (".//bpmn:completionCondition", "eval"),
 )
+# Encodings whose every file is also a UTF-8 file (ASCII is a subset of UTF-8).
+UTF8_COMPATIBLE = ("UTF-8", "UTF8", "ASCII", "US-ASCII", "ANSI_X3.4-1968", "ISO646-US")
+# The account roles that may be named in kedja:startableBy (as in engine.accounts.ROLES).
+ACCOUNT_ROLES = ("caseworker", "process_owner", "admin", "supplier")
 CATCH_TAGS = ("startEvent", "intermediateCatchEvent", "boundaryEvent", "receiveTask")
 THROW_TAGS = ("intermediateThrowEvent", "endEvent", "sendTask")
 
@@ -95,6 +99,8 @@ class ProcessModel:
     throws: dict[str, MessageUse] = field(default_factory=dict)
     message_starts: dict[str, MessageUse] = field(default_factory=dict)  # message name -> start
     facts: tuple[str, ...] = ()  # variables kept for follow-up (kedja:facts on the process)
+    # Account roles that may start it by hand (kedja:startableBy); administrators always may.
+    startable_by: tuple[str, ...] = ()
 
 
 @dataclass
@@ -130,7 +136,7 @@ def read_xml(data: bytes | str, max_bytes: int, filename: str | None = None) -> 
         raise DeploymentRejected([Problem(f"not well-formed XML: {err.msg}", line=err.lineno,
                                           file=filename)]) from err
     encoding = (root.getroottree().docinfo.encoding or "UTF-8").upper()
-    if encoding not in ("UTF-8", "UTF8"):
+    if encoding not in UTF8_COMPATIBLE:
         raise DeploymentRejected([Problem(f"the file is {encoding}; diagrams must be UTF-8", file=filename)])
     return root
 
@@ -248,8 +254,13 @@ def _join_in_loop_problems(process: etree._Element, filename) -> list[Problem]:
 def _process_model(process: etree._Element, names, properties, filename, problems) -> ProcessModel:
     problems.extend(_gateway_problems(process, filename))
     problems.extend(_join_in_loop_problems(process, filename))
+    starters = tuple((process.get(_kedja("startableBy")) or "").split())
+    unknown = [role for role in starters if role not in ACCOUNT_ROLES]
+    if unknown:
+        problems.append(Problem(f"kedja:startableBy names unknown roles {', '.join(unknown)} (use "
+                                f"{', '.join(ACCOUNT_ROLES)})", process.get("id"), process.sourceline, filename))
     model = ProcessModel(process.get("id"), process.get("name"),
-                         facts=tuple((process.get(_kedja("facts")) or "").split()))
+                         facts=tuple((process.get(_kedja("facts")) or "").split()), startable_by=starters)
     lanes = _lane_rules(process)
     for task in process.iter(f"{{{BPMN_NS}}}userTask"):
         rule = lanes.get(task.get("id"))

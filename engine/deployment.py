@@ -1,6 +1,7 @@
 """Deployment: diagrams in, immutable numbered versions out; parsed specs cached per version."""
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -8,6 +9,7 @@ from datetime import datetime
 from .clock import utc_naive
 from .definitions import ParsedFile, parse_file
 from .errors import DeploymentRejected, Problem
+from .form_store import FORM_KEY, FormStore, form_problems
 from .models import MessageStartEvent, ProcessDefinition
 from .repository import Repository
 from .workflow import CompiledProcess
@@ -40,7 +42,8 @@ class ProcessCache:
 
     def put(self, row: ProcessDefinition, parsed: ParsedFile) -> CompiledProcess:
         compiled = CompiledProcess(row.id, row.key, row.version, parsed.parser.get_spec(row.key),
-                                   parsed.parser.get_subprocess_specs(row.key), parsed.models[row.key])
+                                   parsed.parser.get_subprocess_specs(row.key), parsed.models[row.key],
+                                   json.loads(row.form_versions or "{}"))
         with self._lock:
             return self._compiled.setdefault(row.id, compiled)
 
@@ -72,19 +75,84 @@ def parse_all(files: tuple[tuple[str, bytes | str], ...], max_bytes: int) -> dic
     return parsed
 
 
-def deploy(repo: Repository, cache: ProcessCache, parsed: dict[str, ParsedFile],
-           now: datetime) -> tuple[list[DeployedVersion], list]:
-    """Write new versions; return them and the after-commit work (cache fills)."""
+def missing_forms(session, store: FormStore, model, filename: str, bundle: dict) -> list[Problem]:
+    """The user tasks of `model` whose form could not be pinned (a dry run of _pin_forms)."""
+    problems: list[Problem] = []
+    for task in model.user_tasks.values():
+        key = task.form_key
+        if not key:
+            problems.append(Problem("user task has no kedja:formKey", task.element_id, file=filename))
+        elif not FORM_KEY.match(key):
+            problems.append(Problem(f"kedja:formKey '{key[:100]}' is not a form name (small letters, digits, _)",
+                                    task.element_id, file=filename))
+        elif key not in bundle and store.latest_row(session, key) is None and store.initial_schema(key) is None:
+            problems.append(Problem(f"no deployed form '{key}' (make it in the form editor first)",
+                                    task.element_id, file=filename))
+    return problems
+
+
+def _pin_forms(repo: Repository, store: FormStore, model, filename: str, bundle: dict[str, int],
+               now: datetime, source: str, deployed_by: str | None, problems: list[Problem]) -> dict[str, int]:
+    """The form version of each user task: from the bundle, else the latest deployed, else the
+    initial form file (deployed now as version 1). A task without a deployable form is a problem."""
+    pins: dict[str, int] = {}
+    for task in model.user_tasks.values():
+        key = task.form_key
+        if not key:
+            problems.append(Problem("user task has no kedja:formKey", task.element_id, file=filename))
+            continue
+        if not FORM_KEY.match(key):
+            problems.append(Problem(f"kedja:formKey '{key[:100]}' is not a form name (small letters, digits, _)",
+                                    task.element_id, file=filename))
+            continue
+        if key in pins:
+            continue
+        if key in bundle:
+            pins[key] = bundle[key]
+        elif (latest := store.latest_row(repo.session, key)) is not None:
+            pins[key] = latest.version
+        elif (initial := store.initial_schema(key)) is not None and not form_problems(key, initial):
+            pins[key], _ = store.write(repo.session, key, initial, now, "file", deployed_by)
+            bundle[key] = pins[key]
+        else:
+            problems.append(Problem(f"no deployed form '{key}' (make it in the form editor first)",
+                                    task.element_id, file=filename))
+    return pins
+
+
+def deploy(repo: Repository, cache: ProcessCache, store: FormStore, parsed: dict[str, ParsedFile],
+           forms: dict[str, dict], now: datetime, *, source: str, deployed_by: str | None,
+           only_new: bool = False) -> tuple[list[DeployedVersion], list]:
+    """Write the forms of the bundle, then new versions of the diagrams with their forms
+    pinned; return them and the after-commit work (cache fills). With `only_new`, a key that
+    has a version already is left as it is (the initial model never replaces an owner's work)."""
+    problems: list[Problem] = []
+    bundle: dict[str, int] = {}
+    for key, schema in forms.items():
+        found = form_problems(key, schema)
+        if found:
+            problems.extend(found)
+        else:
+            bundle[key], _ = store.write(repo.session, key, schema, now, source, deployed_by)
     results, to_cache = [], []
-    for parsed_file in parsed.values():
+    for filename, parsed_file in parsed.items():
         for key, model in parsed_file.models.items():
             latest = repo.latest_definition(key)
-            if latest is not None and latest.checksum == parsed_file.checksum:
+            if only_new and latest is not None:
+                results.append(DeployedVersion(key, latest.version, latest.name, latest.id, False))
+                continue
+            pins = json.dumps(_pin_forms(repo, store, model, filename, bundle, now, source, deployed_by, problems),
+                              sort_keys=True)
+            if problems:
+                continue
+            unchanged = latest is not None and latest.checksum == parsed_file.checksum
+            if unchanged and (latest.form_versions or "{}") == pins:
                 results.append(DeployedVersion(key, latest.version, latest.name, latest.id, False))
                 continue
             row = ProcessDefinition(key=key, version=(latest.version + 1) if latest else 1, name=model.name,
                                     checksum=parsed_file.checksum, bpmn_xml=parsed_file.xml,
-                                    deployed_at=utc_naive(now))
+                                    deployed_at=utc_naive(now), source=source, deployed_by=deployed_by,
+                                    form_versions=pins)
             repo.add(row)
             repo.flush()
             for message, use in model.message_starts.items():
@@ -93,4 +161,6 @@ def deploy(repo: Repository, cache: ProcessCache, parsed: dict[str, ParsedFile],
                                            element_id=use.element_id))
             results.append(DeployedVersion(key, row.version, row.name, row.id, True))
             to_cache.append((row, parsed_file))
+    if problems:
+        raise DeploymentRejected(problems)
     return results, to_cache

@@ -36,6 +36,28 @@ class ProcessDefinition(Base):
     checksum: Mapped[str] = mapped_column(String(64))
     bpmn_xml: Mapped[str] = mapped_column(Text)
     deployed_at: Mapped[datetime] = mapped_column(DateTime)
+    # Where the version came from (file | modeller | api | cli) and who deployed it.
+    source: Mapped[str | None] = mapped_column(String(20))
+    deployed_by: Mapped[str | None] = mapped_column(String(200))
+    # The form versions its user tasks use, pinned at deploy: JSON {form key: version}.
+    form_versions: Mapped[str | None] = mapped_column(Text)
+
+
+class FormDefinition(Base):
+    """An immutable deployed version of one form (a JSON Schema with Swedish titles)."""
+
+    __tablename__ = "form_definitions"
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_form_key_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(String(400))
+    schema_json: Mapped[str] = mapped_column(Text)
+    checksum: Mapped[str] = mapped_column(String(64))
+    deployed_at: Mapped[datetime] = mapped_column(DateTime)
+    source: Mapped[str | None] = mapped_column(String(20))
+    deployed_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Instance(Base):
@@ -82,6 +104,7 @@ class TaskRow(Base):
     role: Mapped[str | None] = mapped_column(String(100))
     organisation: Mapped[str | None] = mapped_column(String(200))
     form_key: Mapped[str | None] = mapped_column(String(200))
+    form_version: Mapped[int | None] = mapped_column(Integer)  # as pinned when the task opened
     state: Mapped[str] = mapped_column(String(20))  # open | completed | cancelled
     created_at: Mapped[datetime] = mapped_column(DateTime)
     due_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -69,7 +69,7 @@ def _project_tasks(repo, instance, workflow, process, now, completed_task_id, co
         if (task := open_now.pop(row.id, None)) is not None:
             still_open += 1
             if revisit:  # after a migration the element may be renamed, or in another lane or form
-                _refresh_open_task(row, task, process.model.user_tasks.get(task.element_id))
+                _refresh_open_task(row, task, process.model.user_tasks.get(task.element_id), process.form_versions)
             continue
         row.state = wf.task_outcome(workflow, row.id)
         row.completed_at = stamp
@@ -86,18 +86,20 @@ def _project_tasks(repo, instance, workflow, process, now, completed_task_id, co
         repo.add(TaskRow(
             id=task.task_id, instance_id=instance.id, process_key=instance.process_key,
             element_id=task.element_id, name=task.name, lane=assignment.lane, role=assignment.role,
-            organisation=assignment.organisation, form_key=info.form_key if info else None, state="open",
+            organisation=assignment.organisation, form_key=info.form_key if info else None,
+            form_version=process.form_versions.get(info.form_key) if info else None, state="open",
             created_at=stamp, due_at=utc_naive(due) if due else None,
         ))
     return still_open + len(open_now)
 
 
-def _refresh_open_task(row: TaskRow, task: wf.OpenUserTask, info) -> None:
+def _refresh_open_task(row: TaskRow, task: wf.OpenUserTask, info, form_versions: dict) -> None:
     assignment = resolve(info, task.element_id, task.data)
     if row.organisation != assignment.organisation:  # another body's task now: nobody's claim
         row.claimed_by = row.claimed_at = None
     row.name, row.lane, row.role = task.name, assignment.lane, assignment.role
     row.organisation, row.form_key = assignment.organisation, info.form_key if info else None
+    row.form_version = form_versions.get(row.form_key) if row.form_key else None
 
 
 def _project_waits(repo, instance, workflow, process, stamp, all_new: bool, new: bool) -> Projected:

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from forms import FormRegistry, option_providers, with_options
+from forms import option_providers, with_options
 
 from .errors import NotFound
+from .form_store import FormStore
 from .models import (
     AuditEntry,
     Delivery,
@@ -57,9 +58,11 @@ def form_options(session: Session, providers: set[str]) -> dict[str, list[tuple[
     return options
 
 
-def filled_form(session: Session, registry: FormRegistry, form_key: str | None) -> dict | None:
-    """The task's form schema with its engine-provided choices filled in (None: no schema)."""
-    schema = registry.schema(form_key)
+def filled_form(session: Session, store: FormStore, form_key: str | None,
+                version: int | None = None) -> dict | None:
+    """The task's form schema (the version it opened with) with its engine-provided choices
+    filled in (None: no schema)."""
+    schema = store.schema(form_key, version)
     if schema is None:
         return None
     providers = option_providers(schema)
@@ -72,10 +75,10 @@ INBOX_SORTS = {"created": TaskRow.created_at, "due": TaskRow.due_at, "name": Tas
 
 class Queries:
     def __init__(self, session_factory: sessionmaker[Session], processes=None,
-                 forms: FormRegistry | None = None) -> None:
+                 forms: FormStore | None = None) -> None:
         self._session_factory = session_factory
         self._processes = processes
-        self._forms = forms or FormRegistry()
+        self._forms = forms or FormStore(session_factory)
 
     def follow_up(self, socio_economic_values: dict[str, int]) -> FollowUpFigures:
         with self._session_factory() as session:
@@ -84,7 +87,8 @@ class Queries:
     def task_form(self, task_id: str) -> dict | None:
         """The form schema of a task, choices filled in as of now."""
         with self._session_factory() as session:
-            return filled_form(session, self._forms, fetch(session, TaskRow, task_id, "task").form_key)
+            row = fetch(session, TaskRow, task_id, "task")
+            return filled_form(session, self._forms, row.form_key, row.form_version)
 
     def inbox(self, organisation: str | None, username: str | None = None, *, scope: str = "organisation",
               state: str = "open", process: str | None = None, page: int = 1, per_page: int = 50,

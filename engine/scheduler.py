@@ -7,6 +7,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from .commands import DetectStalls, Sweep
+from .script_pool import POOL
 from .service import Engine
 
 log = logging.getLogger("kedja.scheduler")
@@ -34,6 +35,7 @@ def _add_job(scheduler, engine: Engine) -> None:
 
 
 def start_background(engine: Engine) -> BackgroundScheduler:
+    POOL.warm()  # the script workers start with the server, not at its first script
     scheduler = BackgroundScheduler(daemon=True)
     _add_job(scheduler, engine)
     scheduler.start()
@@ -41,6 +43,7 @@ def start_background(engine: Engine) -> BackgroundScheduler:
 
 
 def run_forever(engine: Engine) -> None:
+    POOL.warm()
     scheduler = BlockingScheduler()
     _add_job(scheduler, engine)
     scheduler.start()

@@ -11,11 +11,11 @@ from typing import Any, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from forms import SCHEMAS_DIR, FormRegistry
 from forms import validate as validate_form
 
 from . import accounts, incidents, lifecycle, messaging, sandbox, script_pool, stalls, timers
 from . import workflow as wf
+from .checking import set_problems
 from .clock import Clock, utc_naive
 from .commands import (
     Actor,
@@ -41,17 +41,20 @@ from .commands import (
 )
 from .config import EngineConfig
 from .db import make_session_factory, make_sql_engine
-from .deployment import ProcessCache, deploy, parse_all
+from .deployment import ProcessCache, deploy, missing_forms, parse_all
 from .errors import (
     ConcurrentUpdate,
+    DeploymentRejected,
     EngineError,
     Forbidden,
     InvalidInput,
     InvalidState,
     NotFound,
     NotYours,
+    Problem,
     StepFailed,
 )
+from .form_store import FormStore, form_problems
 from .models import AccessLog, Instance, Message, TaskRow
 from .projection import project
 from .queries import Queries, filled_form
@@ -90,7 +93,7 @@ class Engine:
         self.session_factory = make_session_factory(self.sql_engine)
         self.processes = ProcessCache()
         self.workflows = WorkflowCache(config.workflow_cache_size)
-        self.forms = FormRegistry(config.forms_dir or SCHEMAS_DIR)
+        self.forms = FormStore(self.session_factory, config.forms_dir)
         self.queries = Queries(self.session_factory, self.processes, self.forms)
         self._handlers: dict[type, Callable] = {
             Deploy: self._deploy,
@@ -151,6 +154,32 @@ class Engine:
         with self.uow() as uow:
             uow.repo.release_messages(message_ids)
             uow.commit()
+
+    def deploy_problems(self, files: tuple[tuple[str, bytes | str], ...],
+                        forms: tuple[tuple[str, dict], ...] = ()) -> list[Problem]:
+        """What Deploy would refuse in these files, without deploying (the modeller's check)."""
+        try:
+            parsed = parse_all(files, self.config.max_bpmn_bytes)
+        except DeploymentRejected as rejected:
+            return rejected.problems
+        problems = set_problems(parsed, self.queries.latest_definitions(), self.config.max_bpmn_bytes)
+        bundle = dict(forms)
+        for key, schema in forms:
+            problems.extend(form_problems(key, schema))
+        with self.session_factory() as session:
+            for filename, parsed_file in parsed.items():
+                for model in parsed_file.models.values():
+                    problems.extend(missing_forms(session, self.forms, model, filename, bundle))
+        return problems
+
+    def startable_by(self, process_key: str) -> tuple[str, ...]:
+        """The account roles the latest version of a process may be started by
+        (`kedja:startableBy`); empty for a process only administrators (or messages) start."""
+        with self.uow() as uow:
+            row = uow.repo.latest_definition(process_key)
+            if row is None:
+                return ()
+            return self.processes.get(row.id, uow.repo).model.startable_by
 
     def dispose(self) -> None:
         self.sql_engine.dispose()
@@ -287,11 +316,19 @@ class Engine:
 
     # --- handlers ------------------------------------------------------------------------
     def _deploy(self, cmd: Deploy, follow: FollowUps):
+        """Every door (API, modeller, CLI, the initial model) deploys through here, so every
+        door accepts and refuses the same diagrams with the same reasons."""
         parsed = parse_all(cmd.files, self.config.max_bpmn_bytes)
+        if not cmd.only_new:
+            latest = self.queries.latest_definitions()
+            if problems := set_problems(parsed, latest, self.config.max_bpmn_bytes):
+                raise DeploymentRejected(problems)
         for attempt in range(self.config.delivery_retries):
             try:  # two nodes deploying at once: one wins each version number, the other retries
                 with self.uow() as uow:
-                    results, to_cache = deploy(uow.repo, self.processes, parsed, self.now())
+                    results, to_cache = deploy(uow.repo, self.processes, self.forms, parsed, dict(cmd.forms),
+                                               self.now(), source=cmd.source, deployed_by=cmd.deployed_by,
+                                               only_new=cmd.only_new)
                     uow.commit()
                 break
             except ConcurrentUpdate:
@@ -400,7 +437,7 @@ class Engine:
                 raise Forbidden(f"task {cmd.task_id} is claimed by {row.claimed_by}")
             if instance.status not in ACTIVE_STATUSES:
                 raise InvalidState(f"instance {instance.id} is {instance.status}")
-            schema = filled_form(uow.session, self.forms, row.form_key)
+            schema = filled_form(uow.session, self.forms, row.form_key, row.form_version)
             if schema is not None and (problems := validate_form(schema, cmd.data)):
                 raise InvalidInput(f"the form '{row.form_key}' has {len(problems)} error(s)", problems)
             wf.complete_user_task(workflow, cmd.task_id, dict(cmd.data), self.now())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 import json
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Iterator
 from uuid import UUID
@@ -116,6 +116,7 @@ class CompiledProcess:
     spec: Any
     subprocess_specs: dict
     model: ProcessModel
+    form_versions: dict = field(default_factory=dict)  # form key -> the version pinned at deploy
 
 
 @dataclass(frozen=True)

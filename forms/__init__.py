@@ -38,6 +38,23 @@ class FormRegistry:
         return copy.deepcopy(_load(str(self.directory / f"{key}.json")))
 
 
+class InitialForms:
+    """The initial forms: the model's own (`schemas/`), overlaid by a folder of one's own."""
+
+    def __init__(self, directory: Path | str | None = None) -> None:
+        self.registries = ([FormRegistry(directory)] if directory else []) + [FormRegistry(SCHEMAS_DIR)]
+        self.directory = ", ".join(str(r.directory) for r in self.registries)
+
+    def keys(self) -> set[str]:
+        return set().union(*(registry.keys() for registry in self.registries))
+
+    def schema(self, key: str | None) -> dict | None:
+        for registry in self.registries:
+            if (schema := registry.schema(key)) is not None:
+                return schema
+        return None
+
+
 @lru_cache(maxsize=256)
 def _load(path: str) -> dict | None:
     try:

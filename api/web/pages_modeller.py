@@ -3,11 +3,9 @@ as `kedja check` (the edited file together with the other deployed processes), d
 new version. Running instances stay on the version they started on."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request, url_for
 
-from engine.checking import check_diagrams
 from engine.commands import Deploy
-from engine.definitions import parse_file
 from engine.errors import DeploymentRejected, NotFound, Problem
 
 from ..problems import problem
@@ -50,30 +48,9 @@ def xml(definition_id):
 
 
 def _problems(xml: str) -> list[Problem]:
-    """Check the edited file as `kedja check` would check it beside the latest versions of the
-    other deployed processes (so a message that loses its catcher is found). Problems that the
-    other processes have already, without this edit, are not this edit's and do not block it."""
-    config = _engine().config
-    try:
-        edited_keys = set(parse_file(xml, config.max_bpmn_bytes, EDITED).models)
-    except DeploymentRejected as rejected:
-        return rejected.problems
-    latest = {definition.key: definition for definition in _engine().queries.latest_definitions()}
-    others, seen = [], set()
-    for key, definition in sorted(latest.items()):
-        if key not in edited_keys and definition.checksum not in seen:
-            seen.add(definition.checksum)
-            others.append((f"{key} v{definition.version}", definition.bpmn_xml))
-    found = check_diagrams([(EDITED, xml), *others], config.max_bpmn_bytes, _engine().forms)[1]
-    if not any(problem.file != EDITED for problem in found):
-        return found
-    before = [(f"{key} v{latest[key].version}", latest[key].bpmn_xml) for key in sorted(edited_keys) if key in latest]
-    existing = {_identity(p) for p in check_diagrams(before + others, config.max_bpmn_bytes, _engine().forms)[1]}
-    return [p for p in found if p.file == EDITED or _identity(p) not in existing]
-
-
-def _identity(problem: Problem) -> tuple:
-    return problem.file, problem.element_id, problem.message
+    """The engine's own deploy rules, run without deploying: the edited file beside the latest
+    versions of the other processes, its forms included."""
+    return _engine().deploy_problems(((EDITED, xml),))
 
 
 def _xml_body() -> str:
@@ -99,11 +76,11 @@ def check():
 @login_required("process_owner")
 def deploy():
     """Deploy the edited diagram after the check; 422 with the problems if it does not pass."""
-    xml = _xml_body()
-    problems = _problems(xml)
-    if problems:
-        return problem(422, "the diagram cannot be deployed", errors=_as_json(problems))
-    versions = _engine().execute(Deploy(((EDITED, xml),)))
+    try:
+        versions = _engine().execute(Deploy(((EDITED, _xml_body()),), source="modeller",
+                                            deployed_by=g.account.username))
+    except DeploymentRejected as rejected:
+        return problem(422, "the diagram cannot be deployed", errors=_as_json(rejected.problems))
     if not versions:
         raise NotFound("no executable process in the diagram")
     return jsonify({"versions": [{"key": v.key, "version": v.version, "created": v.created,

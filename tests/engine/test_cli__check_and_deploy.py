@@ -16,6 +16,7 @@ def run(database_url, monkeypatch):
     monkeypatch.setenv("KEDJA_DATABASE_URL", url)
     if schema:
         monkeypatch.setenv("KEDJA_DATABASE_SCHEMA", schema)
+    monkeypatch.setenv("KEDJA_FORMS_DIR", str(FIXTURES / "forms"))  # the fixtures' initial forms
     runner = CliRunner()
     return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
 
@@ -58,11 +59,30 @@ def test_check_reports_unsafe_files_by_line(run, tmp_path):
 
 
 def test_deploy_deploys_a_set_and_is_idempotent(run):
-    first = run("deploy", REQUESTER, RESPONDER)
+    first = run("deploy", "--forms", FIXTURE_FORMS, REQUESTER, RESPONDER)
     assert first.exit_code == 0, first.output
     assert "requester version 1: deployed" in first.output
     again = run("deploy", REQUESTER, RESPONDER)
     assert "requester version 1: unchanged" in again.output
+
+
+def test_deploy_says_what_it_replaces_and_export_writes_what_is_deployed(run, tmp_path):
+    run("deploy", REQUESTER, RESPONDER)
+    changed = tmp_path / "requester.bpmn"
+    changed.write_text((FIXTURES / "order_requester.bpmn").read_text().replace(
+        'name="Förbered beställning"', 'name="Förbered beställningen"'))
+    result = run("deploy", str(changed))
+    assert result.exit_code == 0, result.output
+    assert "requester version 2: deployed (replaces version 1)" in result.output
+
+    exported = run("export", str(tmp_path / "out"))
+    assert exported.exit_code == 0, exported.output
+    assert "Förbered beställningen" in (tmp_path / "out" / "requester.bpmn").read_text()
+    assert (tmp_path / "out" / "responder.bpmn").exists()
+    assert '"title": "Förbered beställning"' in (tmp_path / "out" / "forms" / "order_prepare.json").read_text()
+    old = run("export", str(tmp_path / "v1"), "--process", "requester", "--version", "1")
+    assert old.exit_code == 0 and "Förbered beställningen" not in (tmp_path / "v1" / "requester.bpmn").read_text()
+    assert run("export", str(tmp_path / "x"), "--process", "nope").exit_code == 2
 
 
 def test_deploy_refuses_an_inconsistent_set(run):

@@ -32,8 +32,8 @@ def _bpmn(pid: str, body: str, extra: str = "") -> str:
     return f'''<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
     xmlns:kedja="https://kedja.goteborg.se/bpmn/1.0" id="d" targetNamespace="x">
-  <bpmn:message id="m_ping" name="ping"/>
-  <bpmn:message id="m_pong" name="pong"/>
+  <bpmn:message kedja:external="true" id="m_ping" name="ping"/>
+  <bpmn:message kedja:external="true" id="m_pong" name="pong"/>
   <bpmn:correlationProperty id="tag" name="tag"><bpmn:correlationPropertyRetrievalExpression messageRef="m_ping">
     <bpmn:formalExpression>tag</bpmn:formalExpression></bpmn:correlationPropertyRetrievalExpression></bpmn:correlationProperty>
   <bpmn:process id="{pid}" isExecutable="true">
@@ -128,8 +128,8 @@ def compare_or_refused(make_engine, clock, levels, files, process, start_data, o
 
 # --- 1. a reset reopens a task with its parent's data: the chain gives it another parent -----
 CHOICE_LOOP = _bpmn("choice_loop", '''
-<bpmn:startEvent id="start"/><bpmn:userTask id="a"/><bpmn:exclusiveGateway id="p" default="to_y"/>
-<bpmn:userTask id="x"/><bpmn:userTask id="y"/><bpmn:endEvent id="end"/>''' + _flows(
+<bpmn:startEvent id="start"/><bpmn:userTask kedja:formKey="review" id="a"/><bpmn:exclusiveGateway id="p" default="to_y"/>
+<bpmn:userTask kedja:formKey="review" id="x"/><bpmn:userTask kedja:formKey="review" id="y"/><bpmn:endEvent id="end"/>''' + _flows(
     ("start", "a"), ("a", "p"), ("p", "x", "go_x"), ("p", "end", "stop", "to_end"), ("x", "p"), ("y", "p"),
 ).replace('id="fl2"', 'id="fl2"') + '<bpmn:sequenceFlow id="to_y" sourceRef="p" targetRef="y"/>')
 
@@ -147,8 +147,8 @@ def test_reset_to_a_task_passed_once_reopens_it_with_the_data_it_had(make_engine
 
 # --- 2. a reset to a user task of a branch that ended before the window ------------------------
 ENDED_REVIEW = _bpmn("ended_review", '''
-<bpmn:startEvent id="start"/><bpmn:parallelGateway id="split"/><bpmn:userTask id="review"/>
-<bpmn:endEvent id="end_r"/><bpmn:userTask id="work"/><bpmn:exclusiveGateway id="again" default="back"/>
+<bpmn:startEvent id="start"/><bpmn:parallelGateway id="split"/><bpmn:userTask kedja:formKey="review" id="review"/>
+<bpmn:endEvent id="end_r"/><bpmn:userTask kedja:formKey="review" id="work"/><bpmn:exclusiveGateway id="again" default="back"/>
 <bpmn:endEvent id="end"/><bpmn:parallelGateway id="fork"/>
 <bpmn:scriptTask id="note"><bpmn:script>notes = n</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="end_n"/>''' + _flows(
     ("start", "split"), ("split", "review"), ("review", "end_r"), ("split", "work"), ("work", "fork"),
@@ -197,7 +197,7 @@ def _loop_sizes(engine, name, bpmn, rounds, element="report", data=None):
 def _beside(body: str, flows: str) -> str:
     """`body` is a loop entered at 'report'; beside it a user task 'decide' that stays open."""
     return _bpmn("beside", f'''
-<bpmn:startEvent id="start"/><bpmn:parallelGateway id="split"/><bpmn:userTask id="decide"/>
+<bpmn:startEvent id="start"/><bpmn:parallelGateway id="split"/><bpmn:userTask kedja:formKey="review" id="decide"/>
 <bpmn:parallelGateway id="join"/><bpmn:endEvent id="end"/>{body}
 <bpmn:sequenceFlow id="s1" sourceRef="start" targetRef="split"/>
 <bpmn:sequenceFlow id="s2" sourceRef="split" targetRef="decide"/>
@@ -207,14 +207,14 @@ def _beside(body: str, flows: str) -> str:
 
 
 # Each round forks off a short branch that ends (a note); the loop goes on.
-BESIDE_FORK = _beside('''<bpmn:userTask id="report"/><bpmn:parallelGateway id="fork"/>
+BESIDE_FORK = _beside('''<bpmn:userTask kedja:formKey="review" id="report"/><bpmn:parallelGateway id="fork"/>
 <bpmn:scriptTask id="note"><bpmn:script>notes = n</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="end_n"/>
 <bpmn:exclusiveGateway id="again" default="back"/>''', _flows(
     ("report", "fork"), ("fork", "note"), ("note", "end_n"), ("fork", "again"), ("again", "join", "stop")
 ) + '<bpmn:sequenceFlow id="back" sourceRef="again" targetRef="report"/>')
 
 # The looping task has a timer boundary event that never fires.
-BESIDE_BOUNDARY = _beside('''<bpmn:userTask id="report"/>
+BESIDE_BOUNDARY = _beside('''<bpmn:userTask kedja:formKey="review" id="report"/>
 <bpmn:boundaryEvent id="late" attachedToRef="report" cancelActivity="true"><bpmn:timerEventDefinition>
 <bpmn:timeDuration>"P30D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
 <bpmn:endEvent id="end_late"/><bpmn:exclusiveGateway id="again" default="back"/>''', _flows(
@@ -232,7 +232,7 @@ def test_a_loop_beside_a_live_branch_stays_bounded(make_engine, levels, shape):
 
 # --- 4. a reset far back undoes ended branches; their folded data must go too -------------------
 INTRO_FORK = _bpmn("intro_fork", '''
-<bpmn:startEvent id="start"/><bpmn:userTask id="intro"/><bpmn:userTask id="report"/><bpmn:parallelGateway id="fork"/>
+<bpmn:startEvent id="start"/><bpmn:userTask kedja:formKey="review" id="intro"/><bpmn:userTask kedja:formKey="review" id="report"/><bpmn:parallelGateway id="fork"/>
 <bpmn:scriptTask id="note"><bpmn:script>log = {"r" + str(n): 1}</bpmn:script></bpmn:scriptTask>
 <bpmn:endEvent id="end_n"/><bpmn:exclusiveGateway id="again" default="back"/><bpmn:endEvent id="end"/>''' + _flows(
     ("start", "intro"), ("intro", "report"), ("report", "fork"), ("fork", "note"), ("note", "end_n"),
@@ -252,7 +252,7 @@ def test_a_reset_before_ended_branches_drops_their_data(make_engine, clock, leve
 
 # --- 5. migration -----------------------------------------------------------------------
 ENDED_NOTES = _bpmn("ended_notes", '''
-<bpmn:startEvent id="start"/><bpmn:userTask id="report"/><bpmn:parallelGateway id="fork"/>
+<bpmn:startEvent id="start"/><bpmn:userTask kedja:formKey="review" id="report"/><bpmn:parallelGateway id="fork"/>
 <bpmn:scriptTask id="note"><bpmn:script>log = {"r" + str(n): 1}</bpmn:script></bpmn:scriptTask>
 <bpmn:endEvent id="end_n"/><bpmn:exclusiveGateway id="again" default="back"/><bpmn:endEvent id="end"/>''' + _flows(
     ("start", "report"), ("report", "fork"), ("fork", "note"), ("note", "end_n"),
@@ -295,7 +295,7 @@ def _version(results):
 
 # Version 2 without the note branch: an instance that ran it has used elements the new version lacks.
 ENDED_NOTES_NO_NOTE = _bpmn("ended_notes", '''
-<bpmn:startEvent id="start"/><bpmn:userTask id="report"/><bpmn:parallelGateway id="fork"/>
+<bpmn:startEvent id="start"/><bpmn:userTask kedja:formKey="review" id="report"/><bpmn:parallelGateway id="fork"/>
 <bpmn:exclusiveGateway id="again" default="back"/><bpmn:endEvent id="end"/>''' + _flows(
     ("start", "report"), ("report", "fork"), ("fork", "again"), ("again", "end", "stop"))
     + '<bpmn:sequenceFlow id="back" sourceRef="again" targetRef="report"/>')
@@ -311,7 +311,7 @@ def test_a_migration_refused_with_the_whole_history_is_refused_after_a_cut(make_
 
 ENDED_REVIEW_V2 = _bpmn("ended_review", '''
 <bpmn:startEvent id="start"/><bpmn:parallelGateway id="split"/>
-<bpmn:userTask id="work"/><bpmn:exclusiveGateway id="again" default="back"/>
+<bpmn:userTask kedja:formKey="review" id="work"/><bpmn:exclusiveGateway id="again" default="back"/>
 <bpmn:endEvent id="end"/><bpmn:parallelGateway id="fork"/>
 <bpmn:scriptTask id="note"><bpmn:script>notes = n</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="end_n"/>''' + _flows(
     ("start", "split"), ("split", "work"), ("work", "fork"),
@@ -351,7 +351,7 @@ def test_a_migration_that_drops_an_element_used_long_ago_is_refused_after_a_cut(
 
 # --- 6. a reminder cycle on a task that stays open ------------------------------------------
 REMINDERS = _bpmn("reminders", '''
-<bpmn:startEvent id="start"/><bpmn:userTask id="report"/><bpmn:endEvent id="end"/>
+<bpmn:startEvent id="start"/><bpmn:userTask kedja:formKey="review" id="report"/><bpmn:endEvent id="end"/>
 <bpmn:boundaryEvent id="remind" attachedToRef="report" cancelActivity="false"><bpmn:timerEventDefinition>
 <bpmn:timeCycle>"R/P1D"</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>
 <bpmn:scriptTask id="count"><bpmn:script>reminded = 1</bpmn:script></bpmn:scriptTask>
@@ -384,11 +384,11 @@ def test_a_reminder_cycle_keeps_a_bounded_state(make_engine, clock, levels):
 
 # --- 7. shapes that behaved the same (kept as differential checks) -------------------------------
 SUB_LOOP = _bpmn("sub_loop", '''
-<bpmn:startEvent id="start"/><bpmn:userTask id="report"/><bpmn:exclusiveGateway id="again" default="back"/>
+<bpmn:startEvent id="start"/><bpmn:userTask kedja:formKey="review" id="report"/><bpmn:exclusiveGateway id="again" default="back"/>
 <bpmn:endEvent id="end"/>
 <bpmn:subProcess id="sub"><bpmn:startEvent id="s_start"/><bpmn:parallelGateway id="s_fork"/>
 <bpmn:scriptTask id="s_note"><bpmn:script>inner = {"n" + str(n): 1}</bpmn:script></bpmn:scriptTask>
-<bpmn:endEvent id="s_end1"/><bpmn:userTask id="s_work"/><bpmn:exclusiveGateway id="s_again" default="s_back"/>
+<bpmn:endEvent id="s_end1"/><bpmn:userTask kedja:formKey="review" id="s_work"/><bpmn:exclusiveGateway id="s_again" default="s_back"/>
 <bpmn:endEvent id="s_end2"/>''' + _flows(("s_start", "s_fork"), ("s_fork", "s_note"), ("s_note", "s_end1"),
     ("s_fork", "s_work"), ("s_work", "s_again"), ("s_again", "s_end2", "s_stop"))
     + '<bpmn:sequenceFlow id="s_back" sourceRef="s_again" targetRef="s_work"/></bpmn:subProcess>'
@@ -412,7 +412,7 @@ def test_same__a_subprocess_with_its_own_loop_inside_a_loop(make_engine, clock, 
 
 
 MI_LOOP = _bpmn("mi_loop", '''
-<bpmn:startEvent id="start"/><bpmn:userTask id="report"><bpmn:multiInstanceLoopCharacteristics>
+<bpmn:startEvent id="start"/><bpmn:userTask kedja:formKey="review" id="report"><bpmn:multiInstanceLoopCharacteristics>
 <bpmn:loopCardinality>2</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>
 <bpmn:parallelGateway id="fork"/><bpmn:scriptTask id="note"><bpmn:script>log = {"r" + str(n): 1}</bpmn:script></bpmn:scriptTask>
 <bpmn:endEvent id="end_n"/><bpmn:exclusiveGateway id="again" default="back"/><bpmn:endEvent id="end"/>''' + _flows(
@@ -430,13 +430,13 @@ def test_same__a_multi_instance_task_in_a_loop(make_engine, clock, levels):
 
 
 TIMERS_LOOP = _bpmn("timers_loop", '''
-<bpmn:startEvent id="start"/><bpmn:userTask id="report"/><bpmn:eventBasedGateway id="ebg"/>
+<bpmn:startEvent id="start"/><bpmn:userTask kedja:formKey="review" id="report"/><bpmn:eventBasedGateway id="ebg"/>
 <bpmn:intermediateCatchEvent id="t1"><bpmn:timerEventDefinition><bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
 <bpmn:intermediateCatchEvent id="t2"><bpmn:messageEventDefinition messageRef="m_ping"/></bpmn:intermediateCatchEvent>
 <bpmn:boundaryEvent id="late" attachedToRef="report" cancelActivity="true"><bpmn:timerEventDefinition>
 <bpmn:timeDuration>"P3D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
 <bpmn:scriptTask id="a"><bpmn:script>path = {"a": n}</bpmn:script></bpmn:scriptTask>
-<bpmn:userTask id="escalate"/><bpmn:exclusiveGateway id="again" default="back"/><bpmn:endEvent id="end"/>''' + _flows(
+<bpmn:userTask kedja:formKey="review" id="escalate"/><bpmn:exclusiveGateway id="again" default="back"/><bpmn:endEvent id="end"/>''' + _flows(
     ("start", "report"), ("report", "ebg"), ("ebg", "t1"), ("ebg", "t2"), ("t1", "a"), ("t2", "again"),
     ("a", "again"), ("late", "escalate"), ("escalate", "again"), ("again", "end", "stop"))
     + '<bpmn:sequenceFlow id="back" sourceRef="again" targetRef="report"/>')
@@ -460,8 +460,8 @@ def test_same__event_based_gateway_and_boundary_timer_in_a_loop(make_engine, clo
 # --- 8. a carrier merges its folded joins at the time of the newest: a kept join finished between
 #        two folded ones is merged before both instead of between them ---------------------------
 NOTES_ON_DEMAND = _bpmn("notes_on_demand", '''
-<bpmn:startEvent id="start"/><bpmn:userTask id="report"/><bpmn:exclusiveGateway id="want" default="plain"/>
-<bpmn:parallelGateway id="fork"/><bpmn:userTask id="note"/><bpmn:endEvent id="end_n"/>
+<bpmn:startEvent id="start"/><bpmn:userTask kedja:formKey="review" id="report"/><bpmn:exclusiveGateway id="want" default="plain"/>
+<bpmn:parallelGateway id="fork"/><bpmn:userTask kedja:formKey="review" id="note"/><bpmn:endEvent id="end_n"/>
 <bpmn:exclusiveGateway id="again" default="back"/><bpmn:endEvent id="end"/>''' + _flows(
     ("start", "report"), ("report", "want"), ("want", "fork", "make_note"), ("fork", "note"), ("note", "end_n"),
     ("fork", "again"), ("again", "end", "stop"))
@@ -497,13 +497,13 @@ def run_n(engine, clock, files, process, start_data, ops, times):
 # --- 9. tasks with boundary timers: a reset resets the task's events too, so after a cut they
 #        must still hang beside it (else it reopens with no timer) ---------------------------
 TIMED_STEPS = _bpmn("timed_steps", '''
-<bpmn:startEvent id="start"/><bpmn:userTask id="a"/><bpmn:userTask id="b"/><bpmn:userTask id="c"/>
+<bpmn:startEvent id="start"/><bpmn:userTask kedja:formKey="review" id="a"/><bpmn:userTask kedja:formKey="review" id="b"/><bpmn:userTask kedja:formKey="review" id="c"/>
 <bpmn:boundaryEvent id="a_late" attachedToRef="a" cancelActivity="false">
   <bpmn:timerEventDefinition><bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
-<bpmn:userTask id="remind"/><bpmn:endEvent id="end_r"/>
+<bpmn:userTask kedja:formKey="review" id="remind"/><bpmn:endEvent id="end_r"/>
 <bpmn:boundaryEvent id="b_late" attachedToRef="b">
   <bpmn:timerEventDefinition><bpmn:timeDuration>"P2D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
-<bpmn:userTask id="escalate"/>
+<bpmn:userTask kedja:formKey="review" id="escalate"/>
 <bpmn:exclusiveGateway id="again" default="back"/><bpmn:endEvent id="end"/>''' + _flows(
     ("start", "a"), ("a", "b"), ("b", "c"), ("a_late", "remind"), ("remind", "end_r"), ("b_late", "escalate"),
     ("escalate", "c"), ("c", "again"), ("again", "end", "stop"))
@@ -541,16 +541,16 @@ def test_a_reset_to_a_task_with_boundary_timers_lets_them_wait_again(make_engine
 # --- 10. a parallel join inside a loop: SpiffWorkflow counts an earlier pass's arrival, so it is
 #         refused at deploy; the same split and join in a subprocess inside the loop works -----
 JOIN_IN_LOOP = _bpmn("join_in_loop", '''
-<bpmn:startEvent id="start"/><bpmn:userTask id="a"/><bpmn:parallelGateway id="fork"/><bpmn:userTask id="b"/>
-<bpmn:userTask id="c"/><bpmn:parallelGateway id="join"/><bpmn:exclusiveGateway id="again" default="back"/>
+<bpmn:startEvent id="start"/><bpmn:userTask kedja:formKey="review" id="a"/><bpmn:parallelGateway id="fork"/><bpmn:userTask kedja:formKey="review" id="b"/>
+<bpmn:userTask kedja:formKey="review" id="c"/><bpmn:parallelGateway id="join"/><bpmn:exclusiveGateway id="again" default="back"/>
 <bpmn:endEvent id="end"/>''' + _flows(("start", "a"), ("a", "fork"), ("fork", "b"), ("fork", "c"), ("b", "join"),
                                       ("c", "join"), ("join", "again"), ("again", "end", "stop"))
     + '<bpmn:sequenceFlow id="back" sourceRef="again" targetRef="a"/>')
 
 JOIN_IN_SUBPROCESS = _bpmn("join_in_sub", '''
-<bpmn:startEvent id="start"/><bpmn:userTask id="a"/>
-<bpmn:subProcess id="both"><bpmn:startEvent id="s_start"/><bpmn:parallelGateway id="fork"/><bpmn:userTask id="b"/>
-<bpmn:userTask id="c"/><bpmn:parallelGateway id="join"/><bpmn:endEvent id="s_end"/>''' + _flows(
+<bpmn:startEvent id="start"/><bpmn:userTask kedja:formKey="review" id="a"/>
+<bpmn:subProcess id="both"><bpmn:startEvent id="s_start"/><bpmn:parallelGateway id="fork"/><bpmn:userTask kedja:formKey="review" id="b"/>
+<bpmn:userTask kedja:formKey="review" id="c"/><bpmn:parallelGateway id="join"/><bpmn:endEvent id="s_end"/>''' + _flows(
     ("s_start", "fork"), ("fork", "b"), ("fork", "c"), ("b", "join"), ("c", "join"), ("join", "s_end"))
     + '''</bpmn:subProcess><bpmn:exclusiveGateway id="again" default="back"/><bpmn:endEvent id="end"/>'''
     + '<bpmn:sequenceFlow id="o1" sourceRef="start" targetRef="a"/><bpmn:sequenceFlow id="o2" sourceRef="a" targetRef="both"/>'
@@ -585,10 +585,10 @@ def test_the_same_join_in_a_subprocess_inside_the_loop_waits_for_both_branches_e
 # --- 11. a reset into one branch of a parallel split whose other branch's arrival at the join
 #         was folded into a carrier: the join would wait for it for good, so the reset is refused
 BRANCH_RESET = _bpmn("branch_reset", '''
-<bpmn:startEvent id="start"/><bpmn:userTask id="a"/><bpmn:parallelGateway id="fork"/><bpmn:userTask id="b"/>
-<bpmn:userTask id="c"/><bpmn:parallelGateway id="join"/><bpmn:userTask id="e"/><bpmn:endEvent id="end"/>
+<bpmn:startEvent id="start"/><bpmn:userTask kedja:formKey="review" id="a"/><bpmn:parallelGateway id="fork"/><bpmn:userTask kedja:formKey="review" id="b"/>
+<bpmn:userTask kedja:formKey="review" id="c"/><bpmn:parallelGateway id="join"/><bpmn:userTask kedja:formKey="review" id="e"/><bpmn:endEvent id="end"/>
 <bpmn:boundaryEvent id="c_late" attachedToRef="c"><bpmn:timerEventDefinition><bpmn:timeDuration>"P2D"</bpmn:timeDuration>
-</bpmn:timerEventDefinition></bpmn:boundaryEvent><bpmn:userTask id="esc"/><bpmn:exclusiveGateway id="mrg"/>''' + _flows(
+</bpmn:timerEventDefinition></bpmn:boundaryEvent><bpmn:userTask kedja:formKey="review" id="esc"/><bpmn:exclusiveGateway id="mrg"/>''' + _flows(
     ("start", "a"), ("a", "fork"), ("fork", "b"), ("fork", "c"), ("b", "join"), ("c", "mrg"), ("c_late", "esc"),
     ("esc", "mrg"), ("mrg", "join"), ("join", "e"), ("e", "end")))
 
@@ -605,9 +605,9 @@ def test_a_reset_into_a_branch_whose_sibling_was_folded_is_refused_not_stuck(mak
 
 # b arrives at the join early; c loops for a while, then e. A reset to the last c, nine tasks back.
 LONG_BRANCH = _bpmn("long_branch", '''
-<bpmn:startEvent id="start"/><bpmn:parallelGateway id="fork"/><bpmn:userTask id="b"/>
-<bpmn:userTask id="c"/><bpmn:exclusiveGateway id="more_c" default="c_back"/><bpmn:parallelGateway id="join"/>
-<bpmn:userTask id="e"/><bpmn:exclusiveGateway id="more_e" default="e_back"/><bpmn:endEvent id="end"/>''' + _flows(
+<bpmn:startEvent id="start"/><bpmn:parallelGateway id="fork"/><bpmn:userTask kedja:formKey="review" id="b"/>
+<bpmn:userTask kedja:formKey="review" id="c"/><bpmn:exclusiveGateway id="more_c" default="c_back"/><bpmn:parallelGateway id="join"/>
+<bpmn:userTask kedja:formKey="review" id="e"/><bpmn:exclusiveGateway id="more_e" default="e_back"/><bpmn:endEvent id="end"/>''' + _flows(
     ("start", "fork"), ("fork", "b"), ("fork", "c"), ("b", "join"), ("c", "more_c"), ("more_c", "join", "c_done"),
     ("join", "e"), ("e", "more_e"), ("more_e", "end", "e_done"))
     + '<bpmn:sequenceFlow id="c_back" sourceRef="more_c" targetRef="c"/>'

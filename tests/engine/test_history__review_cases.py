@@ -19,7 +19,7 @@ def _bpmn(pid: str, body: str) -> str:
     return f'''<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
     xmlns:kedja="https://kedja.goteborg.se/bpmn/1.0" id="d" targetNamespace="x">
-  <bpmn:message id="m_ping" name="ping"/>
+  <bpmn:message kedja:external="true" id="m_ping" name="ping"/>
   <bpmn:process id="{pid}" isExecutable="true">
     <bpmn:laneSet id="ls"><bpmn:lane id="l" kedja:role="r" kedja:organisation="'Org'">{refs}</bpmn:lane></bpmn:laneSet>
     {body}
@@ -44,9 +44,9 @@ TAIL_FLOWS = "".join(f'<bpmn:sequenceFlow id="sf{i}" sourceRef="s{i}" targetRef=
 BRANCH = "".join(f'<bpmn:scriptTask id="x{i}"><bpmn:script>x{i} = 1</bpmn:script></bpmn:scriptTask>' for i in range(6))
 BRANCH_FLOWS = "".join(f'<bpmn:sequenceFlow id="xf{i}" sourceRef="x{i}" targetRef="x{i + 1}"/>' for i in range(5))
 JOIN_AFTER_LOOP = _bpmn("join_tail", f'''
-<bpmn:startEvent id="start"/><bpmn:parallelGateway id="split"/><bpmn:userTask id="decide"/>{BRANCH}
-<bpmn:userTask id="report"/><bpmn:exclusiveGateway id="again" default="back"/><bpmn:parallelGateway id="join"/>
-{TAIL}<bpmn:userTask id="close"/><bpmn:endEvent id="end"/>
+<bpmn:startEvent id="start"/><bpmn:parallelGateway id="split"/><bpmn:userTask kedja:formKey="review" id="decide"/>{BRANCH}
+<bpmn:userTask kedja:formKey="review" id="report"/><bpmn:exclusiveGateway id="again" default="back"/><bpmn:parallelGateway id="join"/>
+{TAIL}<bpmn:userTask kedja:formKey="review" id="close"/><bpmn:endEvent id="end"/>
 <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="split"/>
 <bpmn:sequenceFlow id="f2" sourceRef="split" targetRef="decide"/>
 <bpmn:sequenceFlow id="f3" sourceRef="split" targetRef="report"/>
@@ -77,7 +77,7 @@ def test_a_join_waiting_above_a_predicted_tail_keeps_its_parent(make_engine, lev
 
 
 LOOP = _bpmn("short_loop", '''
-<bpmn:startEvent id="start"/><bpmn:userTask id="work"/><bpmn:exclusiveGateway id="again" default="back"/>
+<bpmn:startEvent id="start"/><bpmn:userTask kedja:formKey="review" id="work"/><bpmn:exclusiveGateway id="again" default="back"/>
 <bpmn:endEvent id="end"/>
 <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work"/>
 <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="again"/>
@@ -97,10 +97,10 @@ def test_a_reset_to_a_task_whose_history_was_cut_is_refused_not_failed(make_engi
 
 
 PING = _bpmn("ping", '''
-<bpmn:startEvent id="start"/><bpmn:userTask id="work"/><bpmn:exclusiveGateway id="gw" default="to_catch"/>
+<bpmn:startEvent id="start"/><bpmn:userTask kedja:formKey="review" id="work"/><bpmn:exclusiveGateway id="gw" default="to_catch"/>
 <bpmn:intermediateThrowEvent id="send_ping"><bpmn:messageEventDefinition messageRef="m_ping"/></bpmn:intermediateThrowEvent>
 <bpmn:intermediateCatchEvent id="wait_ping"><bpmn:messageEventDefinition messageRef="m_ping"/></bpmn:intermediateCatchEvent>
-<bpmn:userTask id="after"/><bpmn:endEvent id="end"/><bpmn:endEvent id="end2"/>
+<bpmn:userTask kedja:formKey="review" id="after"/><bpmn:endEvent id="end"/><bpmn:endEvent id="end2"/>
 <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="work"/>
 <bpmn:sequenceFlow id="f1" sourceRef="work" targetRef="gw"/>
 <bpmn:sequenceFlow id="to_throw" sourceRef="gw" targetRef="send_ping"><bpmn:conditionExpression>throw</bpmn:conditionExpression></bpmn:sequenceFlow>
@@ -132,7 +132,7 @@ ENDED_BRANCHES = _bpmn("ended_branches", '''
 <bpmn:startEvent id="start"/><bpmn:parallelGateway id="split"/>
 <bpmn:scriptTask id="a"><bpmn:script>from_a = {"x": 1, "list": [1]}</bpmn:script></bpmn:scriptTask>
 <bpmn:endEvent id="end_a"/>
-<bpmn:userTask id="report"/><bpmn:parallelGateway id="fork"/>
+<bpmn:userTask kedja:formKey="review" id="report"/><bpmn:parallelGateway id="fork"/>
 <bpmn:scriptTask id="note"><bpmn:script>notes = [round]</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="end_note"/>
 <bpmn:exclusiveGateway id="again" default="back"/><bpmn:endEvent id="end_c"/>
 <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="split"/>
@@ -166,8 +166,8 @@ def test_data_of_branches_that_ended_long_ago_reaches_the_end(make_engine, level
 # A parallel gateway that is itself the entry of a loop: SpiffWorkflow looks back at its
 # first pass to see which inputs can still come.
 GATEWAY_LOOP = _bpmn("gateway_loop", '''
-<bpmn:startEvent id="start"/><bpmn:parallelGateway id="entry"/><bpmn:userTask id="work"/>
-<bpmn:exclusiveGateway id="again" default="back"/><bpmn:userTask id="close"/><bpmn:endEvent id="end"/>
+<bpmn:startEvent id="start"/><bpmn:parallelGateway id="entry"/><bpmn:userTask kedja:formKey="review" id="work"/>
+<bpmn:exclusiveGateway id="again" default="back"/><bpmn:userTask kedja:formKey="review" id="close"/><bpmn:endEvent id="end"/>
 <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="entry"/>
 <bpmn:sequenceFlow id="f2" sourceRef="entry" targetRef="work"/>
 <bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="again"/>
@@ -198,7 +198,7 @@ def test_a_parallel_gateway_that_enters_a_loop_keeps_looping(make_engine, levels
 
 # A reset to a task passed once, long before the kept window: its last pass stays in the chain.
 INTRO_THEN_LOOP = _bpmn("intro_loop", '''
-<bpmn:startEvent id="start"/><bpmn:userTask id="intro"/><bpmn:userTask id="work"/>
+<bpmn:startEvent id="start"/><bpmn:userTask kedja:formKey="review" id="intro"/><bpmn:userTask kedja:formKey="review" id="work"/>
 <bpmn:exclusiveGateway id="again" default="back"/><bpmn:endEvent id="end"/>
 <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="intro"/>
 <bpmn:sequenceFlow id="f2" sourceRef="intro" targetRef="work"/>
