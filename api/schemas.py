@@ -31,6 +31,8 @@ class PageArgs(Schema):
 class Health(Schema):
     status = fields.String()
     database = fields.String()
+    mode = fields.String(metadata={"description": "'demo' (kedja demo: made-up users and cases) or 'production'",
+                                   "enum": ["demo", "production"]})
 
 
 class Definition(Schema):
@@ -38,6 +40,8 @@ class Definition(Schema):
     version = fields.Integer()
     name = fields.String(allow_none=True)
     deployed_at = UtcDateTime()
+    source = fields.String(allow_none=True)  # file | modeller | api | cli
+    deployed_by = fields.String(allow_none=True)
 
 
 class Deployed(Schema):
@@ -241,3 +245,20 @@ class Problem(Schema):
         "description": "422: each field or diagram element that is wrong"})
     instance_id = fields.String(metadata={"description": "409 when a step failed: the instance now in error"})
     element_id = fields.String(allow_none=True, metadata={"description": "409 when a step failed: where"})
+
+
+class FormVersion(Schema):
+    key = fields.String()
+    version = fields.Integer()
+    title = fields.String(allow_none=True)
+    deployed_at = UtcDateTime()
+    source = fields.String(allow_none=True)
+    deployed_by = fields.String(allow_none=True)
+
+
+class FormDocument(FormVersion):
+    schema = fields.Dict()
+
+
+class FormArgs(Schema):
+    version = fields.Integer(validate=validate.Range(min=1, max=1_000_000))

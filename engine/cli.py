@@ -1,7 +1,6 @@
 """The `kedja` command."""
 from __future__ import annotations
 
-import glob
 import json
 import logging
 import os
@@ -33,6 +32,14 @@ def open_engine() -> Engine:
     engine = build_engine(EngineConfig.from_env())
     migrate.upgrade(engine.sql_engine)
     return engine
+
+
+def deploy_initial(engine: Engine, directory: Path | str = PROCESSES_DIR) -> list:
+    """The initial model: deploy the diagrams of `directory` whose process has no version yet.
+    Nothing else: a restart never replaces what an owner deployed since (`kedja deploy` does,
+    explicitly)."""
+    paths = sorted(Path(directory).glob("*.bpmn"))
+    return engine.execute(Deploy(read_files(paths), source="file", only_new=True)) if paths else []
 
 
 def read_files(paths) -> tuple[tuple[str, bytes], ...]:
@@ -310,11 +317,9 @@ def report() -> None:
 def worker(deploy_dir: str, once: bool) -> None:
     """Run the engine's background work: timers, message delivery, expiry."""
     engine = open_engine()
-    paths = sorted(glob.glob(f"{deploy_dir}/*.bpmn"))
-    if paths:
-        for version in engine.execute(Deploy(read_files(paths), source="file", only_new=True)):
-            click.echo(f"{version.key} version {version.version}")
-    click.echo(f"kedja worker on {engine.config.database_url}; {len(paths)} diagram(s) from {deploy_dir}/")
+    for version in deploy_initial(engine, deploy_dir):
+        click.echo(f"{version.key} version {version.version}")
+    click.echo(f"kedja worker on {engine.config.database_url}; initial model in {deploy_dir}/")
     if once:
         click.echo(str(engine.execute(Sweep())))
         return

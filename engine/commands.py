@@ -31,6 +31,17 @@ class Deploy:
 
 
 @dataclass(frozen=True)
+class DeployForm:
+    """Deploy one form (a JSON Schema): a new version unless it equals the latest. Diagrams
+    deployed after it pin the new version; tasks already open keep theirs."""
+
+    key: str
+    schema: dict
+    source: str = "api"
+    deployed_by: str | None = None
+
+
+@dataclass(frozen=True)
 class StartInstance:
     process_key: str
     data: dict = field(default_factory=dict)

@@ -23,6 +23,7 @@ from .commands import (
     CompleteTask,
     CorrelateMessage,
     Deploy,
+    DeployForm,
     DetectStalls,
     EndSessions,
     FireTimer,
@@ -54,7 +55,7 @@ from .errors import (
     Problem,
     StepFailed,
 )
-from .form_store import FormStore, form_problems
+from .form_store import FormStore, FormVersion, form_problems
 from .models import AccessLog, Instance, Message, TaskRow
 from .projection import project
 from .queries import Queries, filled_form
@@ -97,6 +98,7 @@ class Engine:
         self.queries = Queries(self.session_factory, self.processes, self.forms)
         self._handlers: dict[type, Callable] = {
             Deploy: self._deploy,
+            DeployForm: self._deploy_form,
             StartInstance: self._start_instance,
             ClaimTask: self._claim_task,
             ReleaseTask: self._release_task,
@@ -337,6 +339,16 @@ class Engine:
         for row, parsed_file in to_cache:
             self.processes.put(row, parsed_file)
         return results
+
+    def _deploy_form(self, cmd: DeployForm, follow: FollowUps) -> tuple[FormVersion, bool]:
+        if problems := form_problems(cmd.key, cmd.schema):
+            raise DeploymentRejected(problems)
+        with self.uow() as uow:
+            version, created = self.forms.write(uow.session, cmd.key, cmd.schema, self.now(), cmd.source,
+                                                cmd.deployed_by)
+            uow.commit()
+        [deployed] = [v for v in self.forms.versions(cmd.key) if v.version == version]
+        return deployed, created
 
     def _start_instance(self, cmd: StartInstance, follow: FollowUps) -> StartedInstance:
         if not isinstance(cmd.data, dict):

@@ -43,7 +43,7 @@ def model_engine(make_engine, users: dict[str, tuple[str, list[str]]],
     returns it and the users' API tokens."""
     from engine.accounts import add_organisation, add_user
 
-    engine = make_engine(forms_dir=None)
+    engine = make_engine(forms_dir=str(FIXTURES / "forms"))  # the model's forms and the fixtures' own
     model = ("procurement", "supplier", "target_group")
     processes = Path(__file__).resolve().parents[1] / "processes"
     engine.execute(Deploy(tuple((f"{key}.bpmn", (processes / f"{key}.bpmn").read_bytes()) for key in model)))

@@ -146,9 +146,9 @@ def test_reset_back_past_a_waiting_timer_keeps_the_instance_running(engine, cloc
 def test_migrate_to_a_newer_version_when_the_change_allows_it(engine):
     deploy(engine, "deadlines.bpmn")
     started = engine.execute(StartInstance("deadlines"))
-    renamed = fixture_bytes("deadlines.bpmn").replace(b"placement_report", b"placement_report_v2")
+    renamed = fixture_bytes("deadlines.bpmn").replace(b'kedja:formKey="placements"', b'kedja:formKey="placements_v2"')
     form = {"title": "Rapportera placering", "type": "object", "properties": {}}
-    [v2] = engine.execute(Deploy((("deadlines.bpmn", renamed),), forms=(("placement_report_v2", form),)))
+    [v2] = engine.execute(Deploy((("deadlines.bpmn", renamed),), forms=(("placements_v2", form),)))
     assert engine.execute(MigrateInstance(started.id, 2, Actor("admin"))) == 2
     assert _view(engine, started.id)["instance"].definition_id == v2.definition_id
     assert _audit(engine, started.id) == [("admin", "migrate", "version 1 -> 2")]
