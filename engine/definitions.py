@@ -275,22 +275,53 @@ def _process_model(process: etree._Element, names, properties, filename, problem
             task.get(_kedja("phase")))
     for tag in CATCH_TAGS + THROW_TAGS:
         for event in process.iter(f"{{{BPMN_NS}}}{tag}"):
-            definition = event.find(f"{{{BPMN_NS}}}messageEventDefinition")
-            if definition is None and tag in ("receiveTask", "sendTask") and event.get("messageRef"):
-                definition = event
-            if definition is None:
-                continue
-            use = _message_use(event, definition, names, properties)
-            if use is None:
-                problems.append(Problem("message event without a known messageRef", event.get("id"),
-                                        event.sourceline, filename))
-            elif tag == "startEvent":
-                model.message_starts[use.message] = use
-            elif tag in CATCH_TAGS:
-                model.catches[use.element_id] = use
-            else:
-                model.throws[use.element_id] = use
+            definitions = event.findall(f"{{{BPMN_NS}}}messageEventDefinition")
+            if not definitions and tag in ("receiveTask", "sendTask") and event.get("messageRef"):
+                definitions = [event]
+            for position, definition in enumerate(definitions):  # an event may have several
+                use = _message_use(event, definition, names, properties)
+                if use is None:
+                    problems.append(Problem("message event without a known messageRef", event.get("id"),
+                                            event.sourceline, filename))
+                    continue
+                # the first message of an event by its id, any further one by id#message
+                key = use.element_id if position == 0 else f"{use.element_id}#{use.message}"
+                if tag == "startEvent":
+                    model.message_starts[use.message] = use
+                elif tag in CATCH_TAGS:
+                    model.catches[key] = use
+                else:
+                    model.throws[key] = use
     return model
+
+
+def _called(process: etree._Element) -> set[str]:
+    return {activity.get("calledElement") for activity in process.iter(f"{{{BPMN_NS}}}callActivity")
+            if activity.get("calledElement")}
+
+
+def _merge_called(models: dict[str, ProcessModel], processes: dict, names, properties, filename,
+                  problems: list[Problem]) -> None:
+    """The user tasks and message events of the processes a process calls (call activities,
+    in the same file) are its own too: their tasks resolve to the called process's own lanes,
+    which are checked like any other (a called user task in no lane is refused)."""
+    sub_models: dict[str, ProcessModel] = {}
+    for key, model in models.items():
+        seen, frontier = set(), list(_called(processes[key]))
+        while frontier:
+            called = frontier.pop()
+            if called in seen or called == key or called not in processes:
+                continue
+            seen.add(called)
+            frontier.extend(_called(processes[called]))
+            if called not in sub_models:
+                sub_models[called] = models.get(called) or _process_model(
+                    processes[called], names, properties, filename, problems)
+            sub = sub_models[called]
+            for target, source in ((model.user_tasks, sub.user_tasks), (model.catches, sub.catches),
+                                   (model.throws, sub.throws)):
+                for element, info in source.items():
+                    target.setdefault(element, info)
 
 
 def _spiff_problem(err: Exception, filename: str | None) -> Problem:
@@ -314,10 +345,12 @@ def parse_file(data: bytes | str, max_bytes: int, filename: str | None = None) -
                 if m.get(_kedja("external")) == "true"}
     properties = _message_properties(root)
     models = {}
-    for process in root.iter(f"{{{BPMN_NS}}}process"):
+    processes = {process.get("id"): process for process in root.iter(f"{{{BPMN_NS}}}process")}
+    for key, process in processes.items():
         if process.get("isExecutable", "true") == "false":
             continue
-        models[process.get("id")] = _process_model(process, names, properties, filename, problems)
+        models[key] = _process_model(process, names, properties, filename, problems)
+    _merge_called(models, processes, names, properties, filename, problems)
     if not models:
         problems.append(Problem("no executable process in the file", file=filename))
     for key in models:

@@ -21,15 +21,18 @@ Two kinds of source, two ways of running (see docs/scripts.md):
 from __future__ import annotations
 
 import ast
+import contextvars
 import copy
 import re
 import sys
 import time
 import traceback
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Iterator
+from zoneinfo import ZoneInfo
 
 from .errors import SandboxViolation
 
@@ -41,8 +44,69 @@ SAFE_BUILTINS: dict[str, Any] = {
         "sum", "tuple", "zip", "True", "False", "None", "ValueError", "KeyError",
     )
 }
+# The moment of the step that runs the code (the engine's clock) and the city's zone, so that
+# `datetime.now()` in a script and a timer date without a zone mean the same wall time.
+_step_now: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("kedja_step_now", default=None)
+_zone: list[ZoneInfo] = [ZoneInfo("Europe/Stockholm")]
+
+
+def use_timezone(name: str) -> None:
+    _zone[0] = ZoneInfo(name)
+
+
+def zone_name() -> str:
+    return _zone[0].key
+
+
+@contextmanager
+def step_time(now: datetime | None) -> Iterator[None]:
+    token = _step_now.set(now)
+    try:
+        yield
+    finally:
+        _step_now.reset(token)
+
+
+def step_moment() -> datetime | None:
+    return _step_now.get()
+
+
+def _moment() -> datetime:
+    return _step_now.get() or datetime.now(timezone.utc)
+
+
+class _CityDatetime(datetime):
+    """`datetime` as diagrams see it: now() is the step's moment as the city's wall time.
+    Constructing one gives a plain datetime, so task data never holds this class."""
+
+    def __new__(cls, *args, **kwargs):
+        return datetime(*args, **kwargs)
+
+    @classmethod
+    def now(cls, tz=None):
+        moment = _moment()
+        return moment.astimezone(tz) if tz is not None else moment.astimezone(_zone[0]).replace(tzinfo=None)
+
+    @classmethod
+    def today(cls):
+        return cls.now()
+
+    @classmethod
+    def utcnow(cls):
+        return _moment().astimezone(timezone.utc).replace(tzinfo=None)
+
+
+class _CityDate(date):
+    def __new__(cls, *args, **kwargs):
+        return date(*args, **kwargs)
+
+    @classmethod
+    def today(cls):
+        return _CityDatetime.now().date()
+
+
 SAFE_GLOBALS: dict[str, Any] = {
-    "date": date, "datetime": datetime, "timedelta": timedelta, "timezone": timezone,
+    "date": _CityDate, "datetime": _CityDatetime, "timedelta": timedelta, "timezone": timezone,
     # The model's settings (e.g. screening thresholds), read-only: see `use_settings`.
     "settings": MappingProxyType({}),
 }
@@ -310,12 +374,17 @@ def _failing_line(err: BaseException) -> int:
     return lines[-1] if lines else 0
 
 
-def run_script(script: str, context: dict, external: dict | None, settings: dict) -> dict:
+def run_script(script: str, context: dict, external: dict | None, settings: dict,
+               now: datetime | None = None, zone: str | None = None) -> dict:
     """Run a script and return the task data it leaves: what it assigned, without the
-    helpers or functions it defined. Runs in a worker process (engine/script_pool.py)."""
+    helpers or functions it defined. Runs in a worker process (engine/script_pool.py), at
+    the step's moment `now` in the city's `zone`."""
+    if zone:
+        use_timezone(zone)
     scope = _globals(context, external, settings)
     try:
-        exec(_compiled(script, "exec"), scope)
+        with step_time(now):
+            exec(_compiled(script, "exec"), scope)
     except SandboxViolation:
         raise
     except MemoryError:

@@ -62,14 +62,15 @@ def _init_worker(memory_bytes: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
 
 
-def _run_limited(script: str, context: dict, external: dict | None, settings: dict, cpu_seconds: float) -> dict:
+def _run_limited(script: str, context: dict, external: dict | None, settings: dict, cpu_seconds: float,
+                 now, zone: str) -> dict:
     """In the worker: allow this script `cpu_seconds` more than the worker has used so far."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     used = usage.ru_utime + usage.ru_stime
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
     soft = math.ceil(used + cpu_seconds)
     resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
-    return sandbox.run_script(script, context, external, settings)
+    return sandbox.run_script(script, context, external, settings, now, zone)
 
 
 def _noop() -> None:
@@ -116,7 +117,8 @@ class ScriptPool:
         limits = self.limits
         future = self._started().schedule(
             _run_limited, args=(script, context, dict(external or {}), sandbox.current_settings(),
-                                limits.cpu_seconds), timeout=limits.wall_seconds)
+                                limits.cpu_seconds, sandbox.step_moment(), sandbox.zone_name()),
+            timeout=limits.wall_seconds)
         texts = _limit_text(limits)
         try:
             return future.result()

@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
@@ -68,13 +69,15 @@ def set_local_timezone(name: str) -> None:
     """A timer date without a zone (`2026-07-01T09:00`) means this zone's wall time, summer
     or winter; SpiffWorkflow would otherwise use the server's offset as it was at import."""
     spiff_timer.LOCALTZ = ZoneInfo(name)
+    sandbox.use_timezone(name)  # and scripts' datetime.now() reads the same wall time
 
 
 @contextmanager
 def engine_time(now: datetime) -> Iterator[None]:
     token = _engine_now.set(now)
     try:
-        yield
+        with sandbox.step_time(now):
+            yield
     finally:
         _engine_now.reset(token)
 
@@ -188,7 +191,15 @@ def _settle(workflow: BpmnWorkflow) -> None:
     timers at the end of its steps, so a timer already due there would wait for the next
     command; running again makes it fire now."""
     workflow.do_engine_steps()
-    while any(not task.task_spec.manual for task in workflow.get_tasks(state=TaskState.READY)):
+    while True:
+        ready = workflow.get_tasks(state=TaskState.READY)
+        # A manual task and a plain task pass through, as in Camunda: nobody's inbox shows
+        # them, so waiting at them would stall the instance with nothing to do.
+        passing = [task for task in ready if task.task_spec.manual and not isinstance(task.task_spec, UserTask)]
+        for task in passing:
+            task.run()
+        if not passing and all(task.task_spec.manual for task in ready):
+            return
         workflow.do_engine_steps()
 
 
@@ -222,10 +233,16 @@ def deliver_message(workflow: BpmnWorkflow, task_id: str, payload: Any, now: dat
     definition = task.task_spec.event_definition
     with engine_time(now):
         if isinstance(definition, MultipleEventDefinition):
-            # An event-based gateway: record which of its events came; the gateway then runs
-            # that event's own catch (which reads the correlation keys from the payload).
-            chosen = next(d for d in definition.event_definitions
-                          if isinstance(d, MessageEventDefinition) and d.name == message)
+            # An event-based gateway, or an event with several definitions: record which of
+            # its events came (a gateway then runs that event's own catch, which reads the
+            # correlation keys from the payload; an event keeps the payload itself).
+            chosen = next((d for d in definition.event_definitions
+                           if isinstance(d, MessageEventDefinition) and d.name == message), None)
+            if chosen is None:
+                raise InvalidState(f"event {task.task_spec.bpmn_id} does not wait for message '{message}'")
+            if not isinstance(task.task_spec, EventBasedGateway):  # the payload is the task's now
+                chosen.update_internal_data(task, BpmnEvent(chosen, payload))
+                chosen.update_task_data(task)
             seen = task.internal_data.get("seen_events", []) + [BpmnEvent(chosen, payload)]
             task._set_internal_data(seen_events=seen)
         else:
@@ -243,7 +260,7 @@ def start_by_message(process: CompiledProcess, use: MessageUse, payload: Any, no
     run_steps(workflow, now)
     for task in workflow.get_tasks(state=TaskState.WAITING):
         if task.task_spec.bpmn_id == use.element_id:
-            deliver_message(workflow, str(task.id), payload, now)
+            deliver_message(workflow, str(task.id), payload, now, use.message)
             return workflow
     raise InvalidState(f"start event {use.element_id} of {process.key} does not wait for a message")
 
@@ -284,14 +301,17 @@ def waits(workflow: BpmnWorkflow, model: ProcessModel) -> tuple[list[MessageWait
         if task.state != TaskState.WAITING or task.id not in task.workflow.tasks:
             continue  # (a reset drops tasks from the tree but not from the event manager)
         definition = task.task_spec.event_definition
-        if isinstance(definition, MultipleEventDefinition):  # an event-based gateway
+        if isinstance(task.task_spec, EventBasedGateway):  # each output is one of its events
             pairs = zip(task.task_spec.outputs, definition.event_definitions, strict=True)
             events = [(output.bpmn_id, event) for output, event in pairs]
+        elif isinstance(definition, MultipleEventDefinition):  # one event, several definitions
+            events = [(task.task_spec.bpmn_id, event) for event in definition.event_definitions]
         else:
             events = [(task.task_spec.bpmn_id, definition)]
         for element, event in events:
             if isinstance(event, MessageEventDefinition):
-                use = model.catches.get(element) or model.message_starts.get(event.name)
+                use = (model.catches.get(f"{element}#{event.name}") or model.catches.get(element)
+                       or model.message_starts.get(event.name))
                 messages.append(MessageWait(str(task.id), element, event.name,
                                             _expected_correlation(use, task.data)))
             elif isinstance(event, TimerEventDefinition):
