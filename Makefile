@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
-# The web application's browser libraries (bpmn-js, Chart.js), pinned in package-lock.json.
+# The web application's browser libraries (bpmn-js, Chart.js) and the tests' OpenID provider
+# (oidc-provider, a devDependency), pinned in package-lock.json.
 NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | sha1sum | cut -c1-12)
 
 .PHONY: run test test-postgres bench check lint clean
@@ -18,10 +19,10 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $@
 
 ## run: install, migrate var/kedja.db (SQLite), add the demo organisations, users and cases, deploy
-## processes/ and serve the web application and the API on http://127.0.0.1:8000 (with the background sweep)
+## processes/ and serve the web application and the API on http://127.0.0.1:8000 (with the background
+## sweep) in demo mode; production is `kedja serve`, which refuses a database with demo passwords
 run: $(STAMP) $(NODE_STAMP)
 	$(BIN)/kedja demo
-	$(BIN)/kedja serve
 
 ## test: the whole test suite (SQLite; set KEDJA_TEST_DATABASE_URL for PostgreSQL). The browser
 ## tests need /usr/bin/chromium (Debian's chromium; .ci/run installs it) and are skipped without it.

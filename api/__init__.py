@@ -20,10 +20,12 @@ from engine.service import Engine
 
 from . import problems, schemas, web
 from .auth import Unauthenticated, authenticate
+from .oidc import init as init_oidc
 from .routes_instances import blp as instances_blp
 from .routes_messages import blp as messages_blp
 from .routes_processes import blp as processes_blp
 from .routes_tasks import blp as tasks_blp
+from .throttle import init as init_throttle
 
 OPEN_PATHS = ("/api/v1/health", "/api/openapi.json", "/api/docs")
 
@@ -98,6 +100,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config)
     app.json.ensure_ascii = False  # Swedish names as they are
     app.extensions["kedja"] = engine
+    init_throttle(app)  # first: a throttled request stops before authentication
     api = KedjaApi(app)
     for blueprint in (processes_blp, instances_blp, tasks_blp, messages_blp):
         api.register_blueprint(blueprint)
@@ -126,4 +129,5 @@ def create_app(config: dict | None = None) -> Flask:
         422, "a value does not fit what the database can store"))
     app.register_error_handler(Exception, _unexpected)
     web.register(app)
+    init_oidc(app)  # single sign-on, when KEDJA_OIDC_ISSUER is set
     return app

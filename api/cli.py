@@ -1,4 +1,7 @@
-"""The `kedja` command: the engine's commands plus the service's (serve, demo, user, org)."""
+"""The `kedja` command: the engine's commands plus the service's (serve, demo, user, org).
+
+`kedja serve` is production; `kedja demo` adds made-up organisations, users and cases and serves
+in demo mode (the app's KEDJA_DEMO: a banner on every page, "mode": "demo" in the health answer)."""
 from __future__ import annotations
 
 import contextlib
@@ -11,7 +14,7 @@ from pathlib import Path
 import click
 from waitress import serve as waitress_serve
 
-from engine.accounts import ROLES, add_organisation, add_user
+from engine.accounts import ROLES, add_organisation, add_user, users_with_password
 from engine.cli import PROCESSES_DIR, main, open_engine, read_files
 from engine.commands import Deploy, StartInstance
 from engine.errors import EngineError
@@ -79,11 +82,27 @@ def user_add(name: str, organisation: str, roles: tuple[str, ...], password: str
     click.echo(token)
 
 
+def _serve_options(command):
+    """The options `kedja serve` and `kedja demo` share."""
+    for option in reversed([
+        click.option("--host", default="127.0.0.1", show_default=True),
+        click.option("--port", default=8000, show_default=True, type=int),
+        click.option("--threads", default=8, show_default=True, type=int),
+        click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+                     help="Server processes sharing the port, each with its own sweep (PostgreSQL only)."),
+    ]):
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.option("--tokens-file", default="var/demo-tokens.txt", show_default=True)
-def demo(tokens_file: str) -> None:
-    """Add MODEL.md's organisations and one user per role and organisation (password kedja-demo);
-    new users' tokens are printed and saved to the tokens file."""
+@click.option("--seed-only", is_flag=True, help="Add the demo data, then stop instead of serving.")
+@_serve_options
+def demo(tokens_file: str, seed_only: bool, host: str, port: int, threads: int, workers: int) -> None:
+    """A demonstration: add MODEL.md's organisations, one user per role and organisation
+    (password kedja-demo) and a few cases, then serve in demo mode (a banner on every page,
+    "mode": "demo" in /api/v1/health). New users' tokens are printed and saved to the tokens file."""
     engine = open_engine()
     created = []
     with engine.uow() as uow:
@@ -110,6 +129,8 @@ def demo(tokens_file: str) -> None:
     for username, name, role, token in created:
         click.echo(f"  {username:45} {name:38} {role:14} {token}")
     _demo_cases(engine)
+    if not seed_only:
+        _serve(engine, host, port, threads, workers, demo_mode=True)
 
 
 # A first procurement and three participants, so that inboxes are not empty on a new machine.
@@ -135,25 +156,44 @@ def _demo_cases(engine) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Server processes sharing the port, each with its own sweep (PostgreSQL only).")
+@_serve_options
 def serve(host: str, port: int, threads: int, workers: int) -> None:
-    """Run the service (waitress): migrations applied, processes/ deployed, background sweep on."""
+    """Run the service (waitress): migrations applied, processes/ deployed, background sweep on.
+    Refused while any account's password is the demo's (`kedja demo` is the way to demonstrate)."""
     engine = open_engine()
+    refuse_demo_passwords(engine)
+    _serve(engine, host, port, threads, workers, demo_mode=False)
+
+
+def refuse_demo_passwords(engine) -> None:
+    """Production never runs with accounts anyone can sign in to from the README."""
+    with engine.session_factory() as session:
+        found = users_with_password(session, DEMO_PASSWORD)
+    if found:
+        listed = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+        raise click.ClickException(
+            f"{len(found)} account(s) have the demo password '{DEMO_PASSWORD}' ({listed}): this database was "
+            "set up by `kedja demo`. Run `kedja demo` to demonstrate, or serve production from a database "
+            "of its own (KEDJA_DATABASE_URL).")
+
+
+def _serve(engine, host: str, port: int, threads: int, workers: int, demo_mode: bool) -> None:
     if workers > 1 and engine.sql_engine.dialect.name != "postgresql":
         raise click.UsageError("--workers needs PostgreSQL (KEDJA_DATABASE_URL): SQLite takes one writer at a time")
     paths = sorted(PROCESSES_DIR.glob("*.bpmn"))
     if paths:
         for version in engine.execute(Deploy(read_files(paths))):
             click.echo(f"{version.key} version {version.version}")
+    if demo_mode:
+        click.echo(f"DEMO MODE: made-up users (password '{DEMO_PASSWORD}') and cases; not for real data. "
+                   "Production is `kedja serve`.", err=True)
     click.echo(f"Kedja on http://{host}:{port}/api/v1 ({engine.config.database_url}); "
-               f"OpenAPI at /api/openapi.json" + (f"; {workers} worker processes" if workers > 1 else ""), err=True)
+               f"OpenAPI at /api/openapi.json" + (f"; {workers} worker processes" if workers > 1 else "")
+               + ("; demo mode" if demo_mode else ""), err=True)
+    config = {"KEDJA_DEMO": demo_mode}
     if workers == 1:
         start_background(engine)
-        waitress_serve(create_app({"KEDJA_ENGINE": engine}), host=host, port=port, threads=threads)
+        waitress_serve(create_app({"KEDJA_ENGINE": engine, **config}), host=host, port=port, threads=threads)
         return
     # Python runs one thread at a time per process: several processes use several cores. They
     # are nodes of one database like separate `kedja serve`s, and share the socket bound here.
@@ -163,7 +203,7 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
     for _ in range(workers):
         pid = os.fork()
         if pid == 0:
-            _serve_worker(listener, threads)  # does not return
+            _serve_worker(listener, threads, config)  # does not return
         children.append(pid)
     signal.signal(signal.SIGTERM, lambda *_: _stop(children))
     signal.signal(signal.SIGINT, lambda *_: _stop(children))  # Ctrl-C: the workers stop, then this
@@ -178,12 +218,12 @@ def _stop(children: list[int]) -> None:
             os.kill(pid, signal.SIGTERM)
 
 
-def _serve_worker(listener: socket.socket, threads: int) -> None:
+def _serve_worker(listener: socket.socket, threads: int, config: dict) -> None:
     """One worker process: its own engine, sweep and connections, serving the shared socket."""
     try:
         engine = open_engine()
         start_background(engine)
-        waitress_serve(create_app({"KEDJA_ENGINE": engine}), sockets=[listener], threads=threads)
+        waitress_serve(create_app({"KEDJA_ENGINE": engine, **config}), sockets=[listener], threads=threads)
     finally:
         os._exit(0)
 

@@ -22,7 +22,7 @@ log = logging.getLogger("kedja.api")
 MEDIA_TYPE = "application/problem+json"
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
           409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 422: "Unprocessable content",
-          500: "Internal server error"}
+          429: "Too many requests", 500: "Internal server error"}
 
 
 def problem(status: int, detail: str, **extra) -> Response:

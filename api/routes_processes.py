@@ -1,7 +1,7 @@
 """Health, deployed process definitions and deployment."""
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import text
@@ -23,7 +23,8 @@ class Health(MethodView):
     def get(self):
         with engine().sql_engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        return {"status": "ok", "database": engine().sql_engine.dialect.name}
+        return {"status": "ok", "database": engine().sql_engine.dialect.name,
+                "mode": "demo" if current_app.config.get("KEDJA_DEMO") else "production"}
 
 
 @blp.route("/processes")

@@ -1,4 +1,5 @@
-"""Signing in to the pages: username + password (Argon2id), a session cookie, logout."""
+"""Signing in to the pages: username + password (Argon2id) or single sign-on (`api.oidc`), a
+session cookie, logout. Failed passwords are throttled (`api.throttle`)."""
 from __future__ import annotations
 
 from functools import wraps
@@ -66,13 +67,21 @@ def login():
     if account is None:
         flash("Fel användarnamn eller lösenord.", "error")
         return render_template("login.html", next=request.form.get("next", ""), username=username), 401
+    start_session(account)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+def start_session(account, display: str | None = None) -> None:
+    """Signed in (with a password, or by the organisation's identity provider: `display` is then
+    the name the page header shows instead of the derived username)."""
     with _engine().session_factory() as db:
         generation = session_generation(db, account.username)
     session.clear()  # a new session on sign-in (no fixation)
     session["username"] = account.username
     session["generation"] = generation
+    if display:
+        session["display"] = display
     session.permanent = True
-    return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.post("/logout")

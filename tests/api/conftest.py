@@ -39,7 +39,9 @@ def tokens(model):
 
 @pytest.fixture
 def app(engine, tokens):
-    return create_app({"KEDJA_ENGINE": engine, "TESTING": True})
+    # Calls without a (right) token are many here, all from one address: not throttled (that
+    # is tests/web/test_web__sign_in_throttle.py's subject).
+    return create_app({"KEDJA_ENGINE": engine, "TESTING": True, "KEDJA_API_AUTH_LIMIT": "100000 per minute"})
 
 
 class Client:
