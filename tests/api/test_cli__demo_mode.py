@@ -33,7 +33,7 @@ def _signed_in(client):
 def test_the_banner_is_on_every_page_in_demo_mode_only(engine, demo):
     app = create_app({"KEDJA_ENGINE": engine, "SECRET_KEY": "t", **({"KEDJA_DEMO": True} if demo else {})})
     client = app.test_client()
-    pages = [client.get("/login"), client.get("/no-such-page")]
+    pages = [client.get("/login"), client.get("/no-such-page"), client.get("/api/docs")]
     _signed_in(client)
     pages += [client.get("/"), client.get("/uppfoljning")]
     for page in pages:
