@@ -6,11 +6,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import text
 
-from engine.commands import Deploy
+from engine.commands import Actor, Deploy, MigrateVersion
 from engine.errors import InvalidInput, NotFound
 
 from . import problems, schemas
-from .auth import engine, require
+from .auth import account, engine, require
 
 blp = Blueprint("processes", __name__, url_prefix="/api/v1", description="Health and process definitions")
 XML_TYPES = ("application/xml", "text/xml", "application/bpmn+xml")
@@ -46,7 +46,7 @@ class Processes(MethodView):
         body = request.get_data()
         if not body:
             raise InvalidInput("the body must be the BPMN XML")
-        return engine().execute(Deploy((("upload.bpmn", body),)))
+        return engine().execute(Deploy((("upload.bpmn", body),), source="api", deployed_by=account().username))
 
 
 def _unsupported():
@@ -66,3 +66,16 @@ class ProcessXml(MethodView):
         if not versions:
             raise NotFound(f"no process '{key}'" + (f" version {args['version']}" if "version" in args else ""))
         return Response(versions[-1].bpmn_xml, mimetype="application/xml")  # not dumped (the schema is a dict)
+
+
+@blp.route("/processes/<key>/migrations")
+class Migrations(MethodView):
+    @require("process_owner", "admin")
+    @problems.documented(blp, 401, 403, 404, 409)
+    @blp.arguments(schemas.MigrationArgs)
+    @blp.response(200, schemas.MigrationResult(many=True))
+    def post(self, args, key):
+        """Move every running case of one version to a newer one, case by case. `dry_run`
+        (the default) only says which cases could move and why the others could not."""
+        return engine().execute(MigrateVersion(key, args["from_version"], args["to_version"], args["dry_run"],
+                                               Actor(account().username, account().organisation)))

@@ -262,3 +262,16 @@ class FormDocument(FormVersion):
 
 class FormArgs(Schema):
     version = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
+
+
+class MigrationArgs(Schema):
+    from_version = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
+    to_version = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
+    dry_run = fields.Boolean(load_default=True)
+
+
+class MigrationResult(Schema):
+    instance_id = fields.String()
+    business_key = fields.String(allow_none=True)
+    ok = fields.Boolean()
+    reason = fields.String(allow_none=True)

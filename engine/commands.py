@@ -172,6 +172,18 @@ class MigrateInstance:
 
 
 @dataclass(frozen=True)
+class MigrateVersion:
+    """Move every running case of version `from_version` of a process to `to_version`, each in
+    its own transaction; with `dry_run`, only say which cases could move and why not."""
+
+    process_key: str
+    from_version: int
+    to_version: int
+    dry_run: bool = True
+    actor: Actor = field(default_factory=Actor.system)
+
+
+@dataclass(frozen=True)
 class RetryIncident:
     """Try a failed timer (`kind` "timer", `id` its wait id) or message (`kind` "message")
     once more, after the cause was fixed: its count of failed tries starts again."""

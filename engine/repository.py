@@ -46,6 +46,10 @@ class Repository:
     def definition(self, definition_id: int) -> ProcessDefinition:
         return fetch(self.session, ProcessDefinition, definition_id, "process definition")
 
+    def instances_of_definition(self, definition_id: int, statuses) -> list[Instance]:
+        return list(self.session.scalars(select(Instance).where(
+            Instance.definition_id == definition_id, Instance.status.in_(statuses)).order_by(Instance.created_at)))
+
     def latest_definition(self, key: str) -> ProcessDefinition | None:
         return self.session.scalars(
             select(ProcessDefinition).where(ProcessDefinition.key == key)

@@ -28,6 +28,7 @@ from .commands import (
     EndSessions,
     FireTimer,
     MigrateInstance,
+    MigrateVersion,
     RecordAccess,
     ReleaseTask,
     ResetInstance,
@@ -117,6 +118,7 @@ class Engine:
             ResetInstance: lambda cmd, follow: lifecycle.reset(self, cmd, follow),
             MigrateInstance: lambda cmd, follow: lifecycle.migrate(self, cmd, follow),
             RetryIncident: lambda cmd, follow: incidents.retry(self, cmd, follow),
+            MigrateVersion: lambda cmd, follow: lifecycle.migrate_version(self, cmd, follow),
         }
 
     # --- plumbing ----------------------------------------------------------------------
