@@ -46,7 +46,10 @@ class FormVersion:
 
 
 def canonical(schema: dict) -> str:
-    return json.dumps(schema, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """The form's text as stored and compared: compact, keys in the order written. A form's
+    fields are shown in the order of its `properties`, so that order is part of its content
+    (sorted keys once showed every deployed form's fields in alphabetical order)."""
+    return json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
 
 
 def checksum(schema: dict) -> str:
