@@ -121,12 +121,73 @@ def _field_errors(error, schema) -> list[FieldError]:
     kind = error.validator
     if kind == "required":
         missing = [name for name in error.validator_value if name not in (error.instance or {})]
-        return [FieldError(_path(base + [name]), "Obligatoriskt fält") for name in missing]
+        message = _condition(error, schema) or "Obligatoriskt fält"
+        return [FieldError(_path(base + [name]), message) for name in missing]
+    if kind == "dependentRequired":  # {"a": ["b"]}: b is required when a has a value
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        return [FieldError(_path(base + [name]), f"Obligatoriskt när {_quoted(_title(error.schema, given))} är ifyllt")
+                for given, names in error.validator_value.items() if given in instance
+                for name in names if name not in instance]
     if kind == "additionalProperties":
         known = set(error.schema.get("properties", {}))
         return [FieldError(_path(base + [name]), "Okänt fält") for name in error.instance if name not in known]
     field = _path(base) or "(formuläret)"
     return [FieldError(field, _message(error))]
+
+
+def _title(node: dict, name: str) -> str:
+    prop = (node.get("properties") or {}).get(name)
+    return (prop.get("title") if isinstance(prop, dict) else None) or name
+
+
+def _quoted(text) -> str:
+    return f"\u201d{text}\u201d"
+
+
+def _condition(error, schema) -> str | None:
+    """'Obligatoriskt när ”Utfall” är ”Avbrott”' for a `required` under an if/then whose `if`
+    is one field's value (or its being filled in); None for any other `required`."""
+    path = list(error.absolute_schema_path)
+    if len(path) < 2 or path[-2] != "then":
+        return None
+    nodes = [schema]
+    for part in path[:-2]:
+        try:
+            nodes.append(nodes[-1][part])
+        except (KeyError, IndexError, TypeError):
+            return None
+    condition = nodes[-1].get("if") if isinstance(nodes[-1], dict) else None
+    if not isinstance(condition, dict):
+        return None
+    tested = dict(condition.get("properties") or {})
+    named = [name for name in condition.get("required") or [] if name not in tested]
+    if len(tested) + len(named) != 1:
+        return None
+    # The field's title and labels: from the nearest object schema on the way that has the field.
+    name = next(iter(tested), None) or named[0]
+    if not isinstance(error.instance, dict) or name not in error.instance:
+        return None  # an `if` without `required` holds for an empty field: no condition to name
+    owner = next((n for n in reversed(nodes) if isinstance(n, dict) and name in (n.get("properties") or {})), {})
+    title = _quoted(_title(owner, name))
+    if named:
+        return f"Obligatoriskt när {title} är ifyllt"
+    test = tested[name] if isinstance(tested[name], dict) else {}
+    prop = (owner.get("properties") or {}).get(name) or {}
+    values = [test["const"]] if "const" in test else test.get("enum")
+    if not isinstance(values, list) or not values:
+        return None
+    return f"Obligatoriskt när {title} är " + " eller ".join(_quoted(_label(prop, v)) for v in values)
+
+
+def _label(prop: dict, value) -> str:
+    if isinstance(value, bool):
+        return "Ja" if value else "Nej"
+    labels = prop.get("x-kedja-labels") or []
+    enum = prop.get("enum") or []
+    for known, label in zip(enum, labels, strict=False):
+        if known == value:
+            return str(label)
+    return str(value)
 
 
 def _message(error) -> str:
