@@ -1,4 +1,4 @@
-"""The follow-up figures (nyckeltal) of MODEL.md, computed from the `instance_facts` and
+"""The follow-up figures (nyckeltal, see docs/domain.md), computed from the `instance_facts` and
 `tasks` projections (no workflow is loaded)."""
 from __future__ import annotations
 

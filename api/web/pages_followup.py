@@ -1,4 +1,4 @@
-"""The follow-up dashboard: the key figures of MODEL.md with charts, and the same as CSV."""
+"""The follow-up dashboard: the key figures (docs/domain.md) with charts, and the same as CSV."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template
