@@ -26,7 +26,7 @@ USERS = {  # username: (organisation, roles)
     "owner": ("Upphandlingsbolaget", ["process_owner"]),
     "admin": ("Upphandlingsbolaget", ["admin"]),
 }
-# Flags that keep Chromium off the network it cannot reach here (see the machine notes).
+# Flags that keep Chromium off the network: no update checks, sync or background requests.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
