@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
@@ -38,25 +39,29 @@ def require() -> None:
 
 @contextlib.contextmanager
 def provider(redirect_uri: str, timeout: float = 30):
-    """Run the provider; yields its issuer URL."""
+    """Run the provider; yields its issuer URL. Its warnings go to a file (a pipe could fill),
+    shown if it does not start."""
     require()
-    process = subprocess.Popen(
-        ["node", str(SCRIPT), "--redirect-uri", redirect_uri, "--client-id", CLIENT_ID,
-         "--client-secret", CLIENT_SECRET], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        first = {}
-        reader = threading.Thread(target=lambda: first.setdefault("line", process.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(timeout)
-        if not first.get("line"):
-            process.kill()
-            raise RuntimeError(f"the OpenID provider did not start: {process.stderr.read()[-2000:]}")
-        yield json.loads(first["line"])["issuer"]
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+    with tempfile.TemporaryFile(mode="w+") as log:
+        process = subprocess.Popen(
+            ["node", str(SCRIPT), "--redirect-uri", redirect_uri, "--client-id", CLIENT_ID,
+             "--client-secret", CLIENT_SECRET], cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+        try:
+            first = {}
+            reader = threading.Thread(target=lambda: first.setdefault("line", process.stdout.readline()),
+                                      daemon=True)
+            reader.start()
+            reader.join(timeout)
+            if not first.get("line"):
                 process.kill()
-                process.wait()
+                log.seek(0)
+                raise RuntimeError(f"the OpenID provider did not start: {log.read()[-2000:]}")
+            yield json.loads(first["line"])["issuer"]
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
