@@ -1,6 +1,7 @@
 """Process instances, administrators' actions on them, and the chain of a procurement."""
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -14,7 +15,7 @@ from engine.commands import (
     SuspendInstance,
     TerminateInstance,
 )
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden, InvalidInput, NotFound
 
 from . import access, problems, schemas
 from .auth import account, engine, require
@@ -46,14 +47,25 @@ class Instances(MethodView):
     @blp.arguments(schemas.StartArgs)
     @problems.documented(blp, 401, 403, 404, 409, 413)
     @blp.response(201, schemas.InstanceDetail)
+    @blp.alt_response(200, schema=schemas.InstanceDetail,
+                      description="an earlier request with the same Idempotency-Key started it")
+    @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 200},
+                          "description": "the same key from the same caller starts one case only"}])
     def post(self, args):
-        """Start an instance of the latest version of a process."""
+        """Start an instance of the latest version of a process. Its start form (GET
+        /processes/{key}/start-form) checks the data; fields bound to the account are the
+        caller's own organisation, whatever is sent."""
         if not any(d.key == args["process"] for d in engine().queries.definitions()):
             raise NotFound(f"no deployed process '{args['process']}'")
         if not access.may_start(args["process"]):
             raise Forbidden(f"your roles may not start '{args['process']}'")
-        started = engine().execute(StartInstance(args["process"], args["data"], args.get("business_key")))
-        return _detail(engine().queries.instance(started.id))
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not 0 < len(key) <= 200:
+            raise InvalidInput("Idempotency-Key must be 1 to 200 characters")
+        started = engine().execute(StartInstance(args["process"], args["data"], args.get("business_key"),
+                                                 actor=_actor(), for_others=account().has("admin"),
+                                                 idempotency_key=key))
+        return _detail(engine().queries.instance(started.id)), 200 if started.replayed else 201
 
 
 @blp.route("/instances/<instance_id>")

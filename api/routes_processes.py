@@ -7,9 +7,9 @@ from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from engine.commands import Actor, Deploy, MigrateVersion
-from engine.errors import InvalidInput, NotFound
+from engine.errors import Forbidden, InvalidInput, NotFound
 
-from . import problems, schemas
+from . import access, problems, schemas
 from .auth import account, engine, require
 
 blp = Blueprint("processes", __name__, url_prefix="/api/v1", description="Health and process definitions")
@@ -79,3 +79,18 @@ class Migrations(MethodView):
         (the default) only says which cases could move and why the others could not."""
         return engine().execute(MigrateVersion(key, args["from_version"], args["to_version"], args["dry_run"],
                                                Actor(account().username, account().organisation)))
+
+
+@blp.route("/processes/<key>/start-form")
+class StartForm(MethodView):
+    @problems.documented(blp, 401, 403, 404)
+    @blp.response(200, schemas.StartFormDocument)
+    def get(self, key):
+        """The form that starts a case of the process (JSON Schema, Swedish titles, choices
+        filled in). `account_fields` are set from the caller's account when it starts one."""
+        if not access.may_start(key):
+            raise Forbidden(f"your roles may not start '{key}'")
+        form = engine().start_form(key)
+        if form is None:
+            raise NotFound(f"'{key}' has no start form")
+        return form

@@ -275,3 +275,11 @@ class MigrationResult(Schema):
     business_key = fields.String(allow_none=True)
     ok = fields.Boolean()
     reason = fields.String(allow_none=True)
+
+
+class StartFormDocument(Schema):
+    process = fields.String()
+    form_key = fields.String()
+    version = fields.Integer(allow_none=True)
+    schema = fields.Dict()
+    account_fields = fields.List(fields.String())

@@ -12,19 +12,19 @@ from .form_store import FORM_KEY
 
 
 def form_problems(parsed: dict[str, ParsedFile], registry: FormRegistry) -> list[Problem]:
-    """Every user task names a form whose schema exists."""
+    """Every user task (and start form) names a form whose schema exists."""
     problems = []
     for filename, parsed_file in parsed.items():
         for model in parsed_file.models.values():
-            for task in model.user_tasks.values():
-                if not task.form_key:
-                    problems.append(Problem("user task has no kedja:formKey", task.element_id, file=filename))
-                elif not FORM_KEY.match(task.form_key):
-                    problems.append(Problem(f"kedja:formKey '{task.form_key[:100]}' is not a form name (small "
-                                            "letters, digits, _)", task.element_id, file=filename))
-                elif registry.schema(task.form_key) is None:
-                    problems.append(Problem(f"no form schema '{task.form_key}' in {registry.directory}",
-                                            task.element_id, file=filename))
+            for element_id, key in model.form_uses():
+                if not key:
+                    problems.append(Problem("user task has no kedja:formKey", element_id, file=filename))
+                elif not FORM_KEY.match(key):
+                    problems.append(Problem(f"kedja:formKey '{key[:100]}' is not a form name (small "
+                                            "letters, digits, _)", element_id, file=filename))
+                elif registry.schema(key) is None:
+                    problems.append(Problem(f"no form schema '{key}' in {registry.directory}",
+                                            element_id, file=filename))
     return problems
 
 

@@ -43,10 +43,16 @@ class DeployForm:
 
 @dataclass(frozen=True)
 class StartInstance:
+    """Start a case. With a start form, `data` is checked against it and the caller's own
+    organisation fills the fields bound to the account (unless an administrator acts
+    `for_others`). The same `idempotency_key` from the same caller starts one case only."""
+
     process_key: str
     data: dict = field(default_factory=dict)
     business_key: str | None = None
     actor: Actor = field(default_factory=Actor.system)
+    for_others: bool = False
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)

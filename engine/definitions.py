@@ -101,6 +101,14 @@ class ProcessModel:
     facts: tuple[str, ...] = ()  # variables kept for follow-up (kedja:facts on the process)
     # Account roles that may start it by hand (kedja:startableBy); administrators always may.
     startable_by: tuple[str, ...] = ()
+    # The form a person fills in to start it (kedja:formKey on its plain start event).
+    start_form: str | None = None
+    start_element: str | None = None
+
+    def form_uses(self) -> list[tuple[str, str | None]]:
+        """(element id, form key) of every form the process shows: the start form, the user tasks'."""
+        uses = [(self.start_element, self.start_form)] if self.start_form else []
+        return uses + [(task.element_id, task.form_key) for task in self.user_tasks.values()]
 
 
 @dataclass
@@ -262,6 +270,9 @@ def _process_model(process: etree._Element, names, properties, filename, problem
     model = ProcessModel(process.get("id"), process.get("name"),
                          facts=tuple((process.get(_kedja("facts")) or "").split()), startable_by=starters)
     lanes = _lane_rules(process)
+    for start in process.findall(f"{{{BPMN_NS}}}startEvent"):  # the process's own, not a subprocess's
+        if start.get(_kedja("formKey")):
+            model.start_form, model.start_element = start.get(_kedja("formKey")), start.get("id")
     for task in process.iter(f"{{{BPMN_NS}}}userTask"):
         rule = lanes.get(task.get("id"))
         if rule is None:

@@ -78,16 +78,15 @@ def parse_all(files: tuple[tuple[str, bytes | str], ...], max_bytes: int) -> dic
 def missing_forms(session, store: FormStore, model, filename: str, bundle: dict) -> list[Problem]:
     """The user tasks of `model` whose form could not be pinned (a dry run of _pin_forms)."""
     problems: list[Problem] = []
-    for task in model.user_tasks.values():
-        key = task.form_key
+    for element_id, key in model.form_uses():
         if not key:
-            problems.append(Problem("user task has no kedja:formKey", task.element_id, file=filename))
+            problems.append(Problem("user task has no kedja:formKey", element_id, file=filename))
         elif not FORM_KEY.match(key):
             problems.append(Problem(f"kedja:formKey '{key[:100]}' is not a form name (small letters, digits, _)",
-                                    task.element_id, file=filename))
+                                    element_id, file=filename))
         elif key not in bundle and store.latest_row(session, key) is None and store.initial_schema(key) is None:
             problems.append(Problem(f"no deployed form '{key}' (make it in the form editor first)",
-                                    task.element_id, file=filename))
+                                    element_id, file=filename))
     return problems
 
 
@@ -96,14 +95,13 @@ def _pin_forms(repo: Repository, store: FormStore, model, filename: str, bundle:
     """The form version of each user task: from the bundle, else the latest deployed, else the
     initial form file (deployed now as version 1). A task without a deployable form is a problem."""
     pins: dict[str, int] = {}
-    for task in model.user_tasks.values():
-        key = task.form_key
+    for element_id, key in model.form_uses():
         if not key:
-            problems.append(Problem("user task has no kedja:formKey", task.element_id, file=filename))
+            problems.append(Problem("user task has no kedja:formKey", element_id, file=filename))
             continue
         if not FORM_KEY.match(key):
             problems.append(Problem(f"kedja:formKey '{key[:100]}' is not a form name (small letters, digits, _)",
-                                    task.element_id, file=filename))
+                                    element_id, file=filename))
             continue
         if key in pins:
             continue
@@ -116,7 +114,7 @@ def _pin_forms(repo: Repository, store: FormStore, model, filename: str, bundle:
             bundle[key] = pins[key]
         else:
             problems.append(Problem(f"no deployed form '{key}' (make it in the form editor first)",
-                                    task.element_id, file=filename))
+                                    element_id, file=filename))
     return pins
 
 

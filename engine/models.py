@@ -43,6 +43,16 @@ class ProcessDefinition(Base):
     form_versions: Mapped[str | None] = mapped_column(Text)
 
 
+class IdempotencyKey(Base):
+    """A start request's Idempotency-Key (scoped by caller and process) and the case it started."""
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class FormDefinition(Base):
     """An immutable deployed version of one form (a JSON Schema with Swedish titles)."""
 
@@ -65,6 +75,7 @@ class Instance(Base):
     __table_args__ = (
         Index("ix_instances_status", "status", "process_key"),
         Index("ix_instances_business_key", "business_key"),
+        Index("uq_instances_process_business_key", "process_key", "business_key", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from forms import option_providers, with_options
 
 from .errors import NotFound
+from .form_options import DATA_PROVIDERS, form_options
 from .form_store import FormStore
 from .models import (
     AuditEntry,
@@ -43,30 +44,15 @@ def _page(session: Session, query, page: int, per_page: int) -> Page:
     return Page(items, total, page, per_page)
 
 
-OPEN_VACANCIES_MESSAGE = "candidate_proposal"
-
-
-def form_options(session: Session, providers: set[str]) -> dict[str, list[tuple[str, str]]]:
-    """Choices that only the engine knows, by provider name."""
-    options: dict[str, list[tuple[str, str]]] = {}
-    if "open_vacancies" in providers:
-        # The open vacancies are exactly the waits for a candidate proposal (one per vacancy).
-        keys = session.scalars(select(Wait.correlation_key).distinct().where(
-            Wait.kind == "message", Wait.message_name == OPEN_VACANCIES_MESSAGE).order_by(Wait.correlation_key))
-        vacancies = sorted({json.loads(key).get("vacancy_id") for key in keys} - {None})
-        options["open_vacancies"] = [(vacancy, vacancy) for vacancy in vacancies]
-    return options
-
-
 def filled_form(session: Session, store: FormStore, form_key: str | None,
-                version: int | None = None) -> dict | None:
+                version: int | None = None, data: dict | None = None) -> dict | None:
     """The task's form schema (the version it opened with) with its engine-provided choices
-    filled in (None: no schema)."""
+    filled in (None: no schema); `data`, the task's data, for choices of its own (its bids)."""
     schema = store.schema(form_key, version)
     if schema is None:
         return None
     providers = option_providers(schema)
-    return with_options(schema, form_options(session, providers)) if providers else schema
+    return with_options(schema, form_options(session, providers, data)) if providers else schema
 
 
 INBOX_SORTS = {"created": TaskRow.created_at, "due": TaskRow.due_at, "name": TaskRow.name,
@@ -88,7 +74,10 @@ class Queries:
         """The form schema of a task, choices filled in as of now."""
         with self._session_factory() as session:
             row = fetch(session, TaskRow, task_id, "task")
-            return filled_form(session, self._forms, row.form_key, row.form_version)
+            schema = self._forms.schema(row.form_key, row.form_version)
+            # choices that depend on the task's own data (its bids, its procurement) need that data
+            data = self.task_data(task_id) if schema and option_providers(schema) & DATA_PROVIDERS else None
+            return filled_form(session, self._forms, row.form_key, row.form_version, data)
 
     def inbox(self, organisation: str | None, username: str | None = None, *, scope: str = "organisation",
               state: str = "open", process: str | None = None, page: int = 1, per_page: int = 50,

@@ -11,9 +11,10 @@ from typing import Any, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from forms import account_fields
 from forms import validate as validate_form
 
-from . import accounts, incidents, lifecycle, messaging, sandbox, script_pool, stalls, timers
+from . import accounts, incidents, lifecycle, messaging, sandbox, script_pool, stalls, starting, timers
 from . import workflow as wf
 from .checking import set_problems
 from .clock import Clock, utc_naive
@@ -57,7 +58,7 @@ from .errors import (
     StepFailed,
 )
 from .form_store import FormStore, FormVersion, form_problems
-from .models import AccessLog, Instance, Message, TaskRow
+from .models import AccessLog, IdempotencyKey, Instance, Message, TaskRow
 from .projection import project
 from .queries import Queries, filled_form
 from .repository import ACTIVE_STATUSES
@@ -81,6 +82,7 @@ STALL_DETECTION_JOB = 0x6B65646A61  # "kedja"
 class StartedInstance:
     id: str
     status: str
+    replayed: bool = False  # an earlier request with the same Idempotency-Key started it
 
 
 class Engine:
@@ -175,6 +177,21 @@ class Engine:
                 for model in parsed_file.models.values():
                     problems.extend(missing_forms(session, self.forms, model, filename, bundle))
         return problems
+
+    def start_form(self, process_key: str) -> dict | None:
+        """The start form of the latest version, choices filled in; None without one."""
+        with self.uow() as uow:
+            row = uow.repo.latest_definition(process_key)
+            if row is None:
+                raise NotFound(f"no deployed process '{process_key}'")
+            process = self.processes.get(row.id, uow.repo)
+            key = process.model.start_form
+            if not key:
+                return None
+            version = process.form_versions.get(key)
+            schema = filled_form(uow.session, self.forms, key, version)
+            return {"process": process_key, "form_key": key, "version": version, "schema": schema,
+                    "account_fields": account_fields(schema)}
 
     def startable_by(self, process_key: str) -> tuple[str, ...]:
         """The account roles the latest version of a process may be started by
@@ -355,16 +372,24 @@ class Engine:
     def _start_instance(self, cmd: StartInstance, follow: FollowUps) -> StartedInstance:
         if not isinstance(cmd.data, dict):
             raise InvalidInput("data must be an object")
+        scope = starting.idempotency_scope(cmd)
         with self.uow() as uow:
+            if (earlier := starting.earlier_start(uow.session, scope)) is not None:
+                return StartedInstance(earlier, uow.repo.instance(earlier).status, replayed=True)
             row = uow.repo.latest_definition(cmd.process_key)
             if row is None:
                 raise NotFound(f"no deployed process '{cmd.process_key}'")
             process = self.processes.get(row.id, uow.repo)
+            prepared = starting.prepare(uow.session, self.forms, process, cmd)
+            starting.refuse_second_case(uow.session, cmd.process_key, prepared.business_key)
             now = self.now()
-            workflow = wf.new_workflow(process, dict(cmd.data))
+            workflow = wf.new_workflow(process, prepared.data)
             try:
                 wf.run_steps(workflow, now)
-                instance = self.create_instance(uow, process, workflow, cmd.business_key, now, follow)
+                instance = self.create_instance(uow, process, workflow, prepared.business_key, now, follow)
+                if scope:
+                    uow.repo.flush()  # the instance row first: the key refers to it
+                    uow.repo.add(IdempotencyKey(key=scope, instance_id=instance.id, created_at=utc_naive(now)))
             except EngineError:
                 raise
             except SQLAlchemyError as err:
@@ -374,7 +399,7 @@ class Engine:
             else:
                 uow.commit()
                 return StartedInstance(instance.id, instance.status)
-        instance_id = self.record_failed_start(process, dict(cmd.data), cmd.business_key, failure)
+        instance_id = self.record_failed_start(process, prepared.data, prepared.business_key, failure)
         raise StepFailed(instance_id, wf.describe_error(failure), wf.failed_element(failure))
 
     @staticmethod
@@ -451,7 +476,8 @@ class Engine:
                 raise Forbidden(f"task {cmd.task_id} is claimed by {row.claimed_by}")
             if instance.status not in ACTIVE_STATUSES:
                 raise InvalidState(f"instance {instance.id} is {instance.status}")
-            schema = filled_form(uow.session, self.forms, row.form_key, row.form_version)
+            schema = filled_form(uow.session, self.forms, row.form_key, row.form_version,
+                                 wf.task_data(workflow, cmd.task_id))
             if schema is not None and (problems := validate_form(schema, cmd.data)):
                 raise InvalidInput(f"the form '{row.form_key}' has {len(problems)} error(s)", problems)
             wf.complete_user_task(workflow, cmd.task_id, dict(cmd.data), self.now())

@@ -66,20 +66,31 @@ def _load(path: str) -> dict | None:
     return schema
 
 
+def _provider(prop: dict) -> str | None:
+    """Where a property's choices come from: `x-kedja-options`, or `x-kedja-organisation` naming
+    an organisation kind (the organisations of that kind; "account" is the caller's own)."""
+    if provider := prop.get("x-kedja-options"):
+        return provider
+    kind = prop.get("x-kedja-organisation")
+    return f"organisations:{kind}" if kind and kind != "account" else None
+
+
+def account_fields(schema: dict) -> list[str]:
+    """Top-level fields whose value is the caller's own organisation, whatever was sent."""
+    return [name for name, prop in (schema.get("properties") or {}).items()
+            if isinstance(prop, dict) and prop.get("x-kedja-organisation") == "account"]
+
+
 def option_providers(schema: dict) -> set[str]:
     """The option providers a schema asks for."""
-    found = set()
-    for prop in _properties(schema):
-        if provider := prop.get("x-kedja-options"):
-            found.add(provider)
-    return found
+    return {provider for prop in _properties(schema) if (provider := _provider(prop))}
 
 
 def with_options(schema: dict, options: dict[str, list[tuple[str, str]]]) -> dict:
     """Fill `enum` (and Swedish labels) of the properties whose choices come from the engine."""
     filled = copy.deepcopy(schema)
     for prop in _properties(filled):
-        provider = prop.get("x-kedja-options")
+        provider = _provider(prop)
         if provider is not None:
             choices = options.get(provider, [])
             prop["enum"] = [value for value, _label in choices]
@@ -106,6 +117,30 @@ def validate(schema: dict, data) -> list[FieldError]:
         for field_error in _field_errors(error, schema):
             if field_error not in errors:  # `required` reports once per missing name, each naming all
                 errors.append(field_error)
+    for field_error in _order_errors(schema, data, []):
+        if field_error not in errors:
+            errors.append(field_error)
+    return errors
+
+
+def _order_errors(schema: dict, data, path: list) -> list[FieldError]:
+    """Cross-field rules: `"x-kedja-after": {"end": "start"}` on an object means `end` may not
+    come before `start` (dates as ÅÅÅÅ-MM-DD, or numbers); checked in list rows too."""
+    errors = []
+    if isinstance(data, dict) and isinstance(schema, dict):
+        props = schema.get("properties") or {}
+        for later, earlier in (schema.get("x-kedja-after") or {}).items():
+            first, second = data.get(earlier), data.get(later)
+            comparable = isinstance(first, (int, float)) and isinstance(second, (int, float)) or (
+                isinstance(first, str) and isinstance(second, str) and len(first) == len(second))
+            if first is not None and second is not None and comparable and second < first:
+                title = (props.get(earlier) or {}).get("title", earlier)
+                errors.append(FieldError(_path(path + [later]), f"Får inte vara före {title.lower()}"))
+        for name, prop in props.items():
+            errors.extend(_order_errors(prop, data.get(name), path + [name]))
+    elif isinstance(data, list) and isinstance(schema, dict) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(data):
+            errors.extend(_order_errors(schema["items"], item, path + [index]))
     return errors
 
 

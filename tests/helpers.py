@@ -41,6 +41,7 @@ def model_engine(make_engine, users: dict[str, tuple[str, list[str]]],
                  password: str | None = None) -> tuple[Engine, dict[str, str]]:
     """An engine with the real model deployed and `users` (username: (organisation, roles)) added;
     returns it and the users' API tokens."""
+    from api.cli import DEMO_ORGANISATIONS
     from engine.accounts import add_organisation, add_user
 
     engine = make_engine(forms_dir=str(FIXTURES / "forms"))  # the model's forms and the fixtures' own
@@ -49,8 +50,9 @@ def model_engine(make_engine, users: dict[str, tuple[str, list[str]]],
     engine.execute(Deploy(tuple((f"{key}.bpmn", (processes / f"{key}.bpmn").read_bytes()) for key in model)))
     tokens = {}
     with engine.uow() as uow:
-        for organisation in {org for org, _roles in users.values()}:
-            add_organisation(uow, organisation)
+        # the demo's organisations with their kinds (a start form's district must be a district)
+        for organisation in sorted({org for org, _roles in users.values()} | set(DEMO_ORGANISATIONS)):
+            add_organisation(uow, organisation, DEMO_ORGANISATIONS.get(organisation, (None,))[0])
         uow.repo.flush()
         for username, (organisation, roles) in users.items():
             tokens[username] = add_user(uow, username, organisation, roles, engine.now(), password)

@@ -114,9 +114,10 @@ def test_messages_from_other_systems(call):
 
 
 def test_participant_cases_are_seen_by_their_bodies_only_and_each_read_is_logged(call, engine):
+    _start_procurement(call)
     started = call("POST", "/api/v1/instances", "angered", json={"process": "target_group", "data": {
         "participant_id": "P-1", "procurement_id": "UPH-1", "case_owner": "Angered", "district": "Angered",
-        "coordination_association": "Samordningsförbundet"}}).json
+        "coordination_association": "Samordningsförbundet Göteborg Nordost"}}).json
     task = _open_task(call, "angered", "identify")
     assert call("GET", f"/api/v1/tasks/{task['id']}", "angered").status_code == 200
     for user in ("af", "bygg", "higab"):

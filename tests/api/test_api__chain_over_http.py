@@ -24,8 +24,8 @@ def test_a_procurement_chain_over_http(call, engine, clock):
         return tasks[0]
 
     def start(user, process, key, data):
-        response = call("POST", "/api/v1/instances", user, json={"process": process, "business_key": key,
-                                                                 "data": data})
+        body = {"process": process, "data": data, **({"business_key": key} if key else {})}
+        response = call("POST", "/api/v1/instances", user, json=body)
         assert response.status_code == 201, response.json
         return response.json["id"]
 
@@ -42,12 +42,16 @@ def test_a_procurement_chain_over_http(call, engine, clock):
     do("angered", "identify", {"target_group": "young", "gender": "man", "birth_year": 2003})
     do("higab", "requirement", {"requirement_kind": "binding", "places": 1, "required_months": 12,
                                 "matching_body": "Upphandlingsbolaget"})
-    start("bygg", "supplier", f"{UPH}/S1", {"procurement_id": UPH, "supplier_id": "S1", "supplier_name": "Bygg AB"})
-    do("bygg", "bid", {"bid_reference": "A-1"})
     do("higab", "publish", {"published_on": "2026-01-05", "tender_deadline": "2026-02-01"})
+    # The supplier bids as itself: its id and name come from its account, not from the data.
+    start("bygg", "supplier", None, {"procurement_id": UPH, "supplier_id": "S1", "supplier_name": "Städ AB"})
+    do("bygg", "bid", {"bid_reference": "A-1"})
 
     at(2026, 2, 2)
-    do("higab", "award", {"awarded_supplier_id": "S1", "contract_id": "AVT-7"})
+    award = [t for t in call("GET", "/api/v1/tasks", "higab").json["items"] if t["element_id"] == "award"][0]
+    choices = call("GET", f"/api/v1/tasks/{award['id']}", "higab").json["form"]["properties"]["awarded_supplier_id"]
+    assert (choices["enum"], choices["x-kedja-labels"]) == (["Bygg AB"], ["Bygg AB – anbud A-1"])
+    do("higab", "award", {"awarded_supplier_id": "Bygg AB", "contract_id": "AVT-7"})
     at(2026, 2, 13)
     do("higab", "contract", {"signed_on": "2026-02-13"})
     do("support", "start_meeting", {"fulfilment_date": "2026-12-01", "follow_up_plan": "Månadsvis"})
@@ -60,11 +64,13 @@ def test_a_procurement_chain_over_http(call, engine, clock):
 
     match = [t for t in call("GET", "/api/v1/tasks", "support").json["items"] if t["element_id"] == "match"][0]
     form = call("GET", f"/api/v1/tasks/{match['id']}", "support").json["form"]
-    assert form["properties"]["vacancy_id"]["enum"] == [f"{UPH}/S1-1"]
-    do("support", "match", {"vacancy_id": f"{UPH}/S1-1", "cv_summary": "Körkort, två års erfarenhet"})
+    assert form["properties"]["vacancy_id"]["enum"] == [f"{UPH}/Bygg AB-1"]
+    assert form["properties"]["vacancy_id"]["x-kedja-labels"] == [
+        f"Trädgårdsarbetare – Bygg AB – anställning – start 2026-06-01 – upphandling {UPH} (deltagarens)"]
+    do("support", "match", {"vacancy_id": f"{UPH}/Bygg AB-1", "cv_summary": "Körkort, två års erfarenhet"})
     decision = [t for t in call("GET", "/api/v1/tasks", "bygg").json["items"] if t["element_id"] == "decide_candidate"]
     seen = call("GET", f"/api/v1/tasks/{decision[0]['id']}", "bygg").json["data"]["candidate"]
-    assert seen == {"vacancy_id": f"{UPH}/S1-1", "participant_id": "P-1", "cv": "Körkort, två års erfarenhet"}
+    assert seen == {"vacancy_id": f"{UPH}/Bygg AB-1", "participant_id": "P-1", "cv": "Körkort, två års erfarenhet"}
     do("bygg", "decide_candidate", {"accepted": True, "placement_form": "employment", "placement_start": "2026-06-01",
                                     "placement_end": "2027-05-31", "extent_percent": 100})
     at(2026, 6, 2)
