@@ -193,6 +193,19 @@ class Engine:
             return {"process": process_key, "form_key": key, "version": version, "schema": schema,
                     "account_fields": account_fields(schema)}
 
+    def startable(self, roles) -> list[tuple[str, str]]:
+        """(process key, start form title) of the processes with a start form that an account
+        with `roles` may start (administrators: all of them)."""
+        found = []
+        with self.uow() as uow:
+            for row in self.queries.latest_definitions():
+                model = self.processes.get(row.id, uow.repo).model
+                if model.start_form and ("admin" in roles or set(roles) & set(model.startable_by)):
+                    schema = self.forms.schema(model.start_form, json.loads(row.form_versions or "{}").get(
+                        model.start_form)) or {}
+                    found.append((row.key, schema.get("title") or row.name or row.key))
+        return found
+
     def startable_by(self, process_key: str) -> tuple[str, ...]:
         """The account roles the latest version of a process may be started by
         (`kedja:startableBy`); empty for a process only administrators (or messages) start."""

@@ -19,8 +19,19 @@ from flask_wtf.csrf import CSRFProtect
 
 from engine.clock import utc_naive
 
-from . import pages_admin, pages_cases, pages_followup, pages_modeller, pages_tasks, session
+from . import (
+    pages_admin,
+    pages_cases,
+    pages_followup,
+    pages_forms,
+    pages_modeller,
+    pages_start,
+    pages_tasks,
+    session,
+)
 from .labels import LABELS, status_label
+from .labels import register as register_labels
+from .messages import swedish
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -57,7 +68,8 @@ def register(app: Flask) -> None:
     node_modules = Path(app.config.get("KEDJA_NODE_MODULES") or os.environ.get("KEDJA_NODE_MODULES")
                         or REPO_ROOT / "node_modules")
     csrf.init_app(app)
-    for module in (session, pages_tasks, pages_cases, pages_modeller, pages_admin, pages_followup):
+    for module in (session, pages_tasks, pages_start, pages_cases, pages_modeller, pages_forms, pages_admin,
+                   pages_followup):
         app.register_blueprint(module.bp)
 
     @app.before_request
@@ -92,6 +104,7 @@ def register(app: Flask) -> None:
 
     app.jinja_env.filters.update(when=lambda value: _when(value, zone), since=_since, status=status_label)
     app.jinja_env.globals.update(LABELS=LABELS)
+    register_labels(app)
 
     @app.context_processor
     def _who():
@@ -143,6 +156,9 @@ ERROR_TEXTS = {400: "Felaktig begäran.", 401: "Du behöver logga in.", 403: "Du
                413: "För stor begäran.", 422: "Uppgifterna kunde inte tas emot.", 500: "Ett oväntat fel inträffade."}
 
 
-def error_page(status: int, detail: str | None = None):
-    return render_template("error.html", status=status, text=ERROR_TEXTS.get(status, "Fel."),
-                           detail=detail), status
+def error_page(status: int, detail: Exception | str | None = None):
+    """A Swedish error page; `detail` (an engine error or its text) is said in Swedish, or not at all."""
+    text = ERROR_TEXTS.get(status, "Fel.")
+    said = swedish(detail)
+    return render_template("error.html", status=status, text=text,
+                           detail=said if said and said != text else None), status

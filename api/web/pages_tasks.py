@@ -12,6 +12,8 @@ from forms import FieldError
 from .. import access
 from .args import page_count, page_number
 from .formrender import data_from_form, fields_of, row_counts
+from .labels import vocabulary
+from .messages import swedish
 from .session import login_required, safe_target
 
 bp = Blueprint("work", __name__)
@@ -70,7 +72,7 @@ def claim_or_release(task_id, action):
         _engine().execute(command(task_id, _actor()))
         flash(done, "info")
     except (ConcurrentUpdate, InvalidState, Forbidden) as err:
-        flash(f"Uppgiften kunde inte {verb}: {err}", "error")
+        flash(f"Uppgiften kunde inte {verb}. {swedish(err)}", "error")
     return redirect(_back())
 
 
@@ -83,14 +85,27 @@ def _render_task(task, values=None, errors: list[FieldError] = (), rows=None, st
         by_field.setdefault(error.field, []).append(error.message)
     return render_template("task.html", task=task, schema=schema, context=context,
                            fields=fields_of(schema, values, rows), errors=by_field,
-                           facts=_facts(data), kept=values is not None), status
+                           facts=_facts(data), shown=shown_facts(schema, data), kept=values is not None), status
+
+
+def shown_facts(schema: dict, data: dict) -> list[tuple[str, str]]:
+    """What the form asks to have in view while deciding (`x-kedja-show`: paths into the task's
+    data with a title each), e.g. the candidate's CV summary and the vacancy."""
+    shown = []
+    for item in schema.get("x-kedja-show") or []:
+        value = data
+        for part in str(item.get("path", "")).split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value not in (None, ""):
+            shown.append((item.get("title") or item.get("path"), value))
+    return shown
 
 
 def _facts(data: dict) -> list[tuple[str, str]]:
-    """The case's data a caseworker may want beside the form: the simple values, not lists."""
+    """The case's data a caseworker may want beside the form: the simple values, not lists,
+    each with its Swedish label and its value the Swedish way."""
     simple = (str, int, float, bool)
-    return [(key, str(value)) for key, value in sorted(data.items())
-            if isinstance(value, simple) and not key.startswith("_")][:40]
+    return vocabulary().pairs({key: value for key, value in data.items() if isinstance(value, simple)}, 40)
 
 
 @bp.get("/tasks/<task_id>")
@@ -113,15 +128,15 @@ def complete(task_id):
     try:
         _engine().execute(CompleteTask(task_id, data, _actor()))
     except InvalidInput as err:
-        fields = err.fields or [FieldError("(formuläret)", str(err))]
+        fields = err.fields or [FieldError("(formuläret)", swedish(err))]
         flash("Formuläret har fel. Rätta fälten som är markerade.", "error")
         return _render_task(task, data, fields, rows, status=422)
     except (ConcurrentUpdate, InvalidState, Forbidden) as err:
         # Someone else has it, or the case moved or is paused: say so, keep what was typed.
-        flash(f"Uppgiften kunde inte slutföras: {err}", "error")
+        flash(f"Uppgiften kunde inte slutföras. {swedish(err)}", "error")
         return _render_task(_engine().queries.task(task_id), data, rows=rows, status=409)
-    except StepFailed as err:
-        flash(f"Uppgiften sparades inte: nästa steg i processen misslyckades ({err}). "
+    except StepFailed:
+        flash("Uppgiften sparades inte: nästa steg i processen misslyckades. "
               "Ärendet syns nu för administratören.", "error")
         return redirect(url_for("work.inbox"))
     flash(f"Klart: {task.name}.", "info")
