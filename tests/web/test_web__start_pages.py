@@ -45,6 +45,8 @@ def test_a_caseworker_registers_a_participant_for_its_own_body(browser, engine):
 
 def test_the_decision_shows_the_facts_the_form_asks_for():
     schema = {"x-kedja-show": [{"path": "candidate.cv", "title": "Kandidatens CV-sammanfattning"},
-                               {"path": "vacancy.title", "title": "Befattning"}, {"path": "vacancy.nope", "title": "X"}]}
+                               {"path": "vacancy.title", "title": "Befattning"},
+                               {"path": "vacancy.nope", "title": "X"}]}
     data = {"candidate": {"cv": "Körkort"}, "vacancy": {"title": "Trädgårdsarbetare"}}
-    assert shown_facts(schema, data) == [("Kandidatens CV-sammanfattning", "Körkort"), ("Befattning", "Trädgårdsarbetare")]
+    assert shown_facts(schema, data) == [("Kandidatens CV-sammanfattning", "Körkort"),
+                                         ("Befattning", "Trädgårdsarbetare")]
