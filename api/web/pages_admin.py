@@ -22,7 +22,8 @@ from engine.errors import ConcurrentUpdate, InvalidInput, InvalidState, NotFound
 from engine.incidents import incidents as engine_incidents
 
 from .args import page_count, page_number
-from .labels import MESSAGE_STATUSES, STALL_REASONS, STATUSES
+from .labels import MESSAGE_STATUSES, STALL_REASONS, STATUSES, element_names
+from .messages import swedish
 from .session import login_required, safe_target
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -55,6 +56,9 @@ def stalled():
     reason = request.args.get("reason", "")
     reason = reason if reason in STALL_REASONS else ""
     page = _engine().queries.stalled(reason or None, page_number(), PER_PAGE)
+    cases = _cases(f["instance_id"] for f in page.items)
+    for finding in page.items:
+        finding["definition_id"] = cases.get(finding["instance_id"], {}).get("definition_id")
     return render_template("admin_stalled.html", tab="stalled", page=page, reason=reason,
                            pages=page_count(page))
 
@@ -74,7 +78,9 @@ def messages():
 @login_required("admin")
 def incidents():
     engine = _engine()
-    return render_template("admin_incidents.html", tab="incidents", incidents=engine_incidents(engine),
+    found = engine_incidents(engine)
+    return render_template("admin_incidents.html", tab="incidents", incidents=found,
+                           cases=_cases(i.instance_id for i in found if i.instance_id),
                            max_attempts=engine.config.max_attempts, KINDS=INCIDENT_KINDS)
 
 
@@ -85,7 +91,7 @@ def retry_incident(kind, incident_id):
         _engine().execute(RetryIncident(kind, incident_id, _admin()))
         flash("Incidenten är försökt igen.", "info")
     except (InvalidState, InvalidInput, NotFound, ConcurrentUpdate) as err:
-        flash(f"Det gick inte: {err}", "error")
+        flash(f"Det gick inte. {swedish(err)}", "error")
     return redirect(url_for("admin.incidents"))
 
 
@@ -93,7 +99,20 @@ def retry_incident(kind, incident_id):
 @login_required("admin")
 def audit():
     page = _engine().queries.audit_log(page=page_number(), per_page=PER_PAGE)
-    return render_template("admin_audit.html", tab="audit", page=page, pages=page_count(page))
+    return render_template("admin_audit.html", tab="audit", page=page, pages=page_count(page),
+                           cases=_cases(e.instance_id for e in page.items if e.instance_id))
+
+
+def _cases(instance_ids) -> dict[str, dict]:
+    """Each case's business key and the process version it runs on (to name its elements)."""
+    found = {}
+    for instance_id in dict.fromkeys(instance_ids):
+        try:
+            instance = _engine().queries.instance(instance_id)["instance"]
+        except NotFound:
+            continue
+        found[instance_id] = {"name": instance.business_key, "definition_id": instance.definition_id}
+    return found
 
 
 def _admin() -> Actor:
@@ -104,15 +123,23 @@ def _back_to_case(instance_id: str):
     return redirect(url_for("cases.case", instance_id=instance_id))
 
 
+def _names(instance_id: str) -> dict[str, str]:
+    """The names of the elements of the version the case runs on."""
+    try:
+        return element_names(_engine().queries.instance(instance_id)["instance"].definition_id)
+    except NotFound:
+        return {}
+
+
 def _run_on_case(instance_id: str, command, done: Callable[[], str], refused: str):
     """Run an administrator's command on the case and go back to its page with what happened."""
     try:
         _engine().execute(command)
         flash(done(), "info")
     except (InvalidState, ConcurrentUpdate, NotFound) as err:
-        flash(f"{refused}: {err}", "error")
-    except StepFailed as err:
-        flash(f"Steget misslyckades: {err}", "error")
+        flash(f"{refused}. {swedish(err, _names(instance_id))}", "error")
+    except StepFailed:
+        flash("Steget misslyckades. Felet syns på ärendet.", "error")
     return _back_to_case(instance_id)
 
 
@@ -157,7 +184,7 @@ def act(instance_id, action):
         _engine().execute(command(instance_id, _admin()))
         flash(f"Instansen är {done}.", "info")
     except (InvalidState, ConcurrentUpdate) as err:
-        flash(f"Det gick inte: {err}", "error")
-    except StepFailed as err:
-        flash(f"Steget misslyckades igen: {err}", "error")
+        flash(f"Det gick inte. {swedish(err)}", "error")
+    except StepFailed:
+        flash("Steget misslyckades igen. Felet syns på ärendet.", "error")
     return redirect(safe_target(request.form.get("back"), url_for("admin.index")))

@@ -8,6 +8,7 @@ from engine.errors import NotFound
 from engine.repository import ACTIVE_STATUSES
 
 from .. import access
+from .labels import diagram, element_label, vocabulary
 from .session import login_required
 
 bp = Blueprint("cases", __name__)
@@ -31,14 +32,28 @@ def case(instance_id):
     linked = [dict(link, **briefs[link["instance_id"]]) for link in view["linked"]
               if link["instance_id"] in briefs and access.may_see_instance(link["instance_id"])]
     facts = queries.facts(instance_id)
+    instance = view["instance"]
+    # Administrators see every case but no participant's data: that only those working with it.
+    shown_facts = facts if instance.process_key != access.PARTICIPANT_PROCESS or \
+        g.account.organisation in queries.organisations_in(instance_id) else {}
     admin = g.account.has("admin")
     audit = queries.audit_log(instance_id, per_page=50).items if admin else []
     return render_template("case.html", view=view, instance=view["instance"], linked=linked,
                            procurement_id=facts.get("procurement_id"), audit=audit,
+                           facts=vocabulary().pairs(shown_facts), definition_id=instance.definition_id,
                            **(_admin_choices(view) if admin else {}),
                            progress={"done": sorted(done), "active": sorted(active),
                                      "open": sorted({t.element_id for t in view["open_tasks"]}),
-                                     "error": view["instance"].error_element})
+                                     "error": view["instance"].error_element,
+                                     "active_names": _where(view)})
+
+
+def _where(view: dict) -> list[str]:
+    """Where the case is now, by the names of its open tasks and of the events it waits at."""
+    definition_id = view["instance"].definition_id
+    names = [task.name or element_label(task.element_id, definition_id) for task in view["open_tasks"]]
+    names += [element_label(wait["element_id"], definition_id) for wait in view["waiting_for"]]
+    return list(dict.fromkeys(names))
 
 
 def _admin_choices(view: dict) -> dict:
@@ -79,8 +94,32 @@ def chain(procurement_id):
         raise NotFound(f"no procurement {procurement_id}")
     suppliers = [m for m in chain["supplier"]
                  if g.account.has("admin", "caseworker") or access.may_see_instance(m["id"])]
+    procurement, suppliers, visible = _with_phases([procurement]), _with_phases(suppliers), _with_phases(visible)
+    procurement = procurement[0]
     return render_template("chain.html", procurement_id=procurement_id, procurement=procurement,
                            may_see_procurement=may_see_procurement, suppliers=suppliers, participants=visible,
                            hidden=len(chain["target_group"]) - len(visible),
                            facts=_engine().queries.facts(procurement["id"]) if may_see_procurement else {},
                            may_see=access.may_see_instance)
+
+
+def _with_phases(members: list[dict]) -> list[dict]:
+    """Each member with where it is in Swedish: the phases (kedja:phase) of its open tasks in the
+    order of its process, then the events it waits at, by their names."""
+    queries = _engine().queries
+    shown = []
+    for member in members:
+        view = queries.instance(member["id"])
+        drawn = diagram(view["instance"].definition_id)
+        open_ids = [task.element_id for task in view["open_tasks"]]
+        phases = sorted({drawn.phase_of.get(element) or task.name or element_label(element, None)
+                         for element, task in zip(open_ids, view["open_tasks"], strict=True)},
+                        key=lambda phase: (drawn.phases.index(phase) if phase in drawn.phases else len(drawn.phases),
+                                           phase))
+        waits = list(dict.fromkeys(element_label(wait["element_id"], view["instance"].definition_id)
+                                   for wait in view["waiting_for"]))
+        where = ", ".join(phases)
+        if waits:
+            where += ("; " if where else "") + "väntar på " + ", ".join(waits)
+        shown.append(dict(member, phase=where or None))
+    return shown

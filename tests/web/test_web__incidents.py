@@ -21,7 +21,7 @@ def test_an_administrator_sees_an_incident_with_its_error_and_retries_it(browser
     _failed_message(engine)
     admin = browser("admin")
     page = admin.get("/admin/incidents").get_data(as_text=True)
-    assert "Incidenter" in page and "requirement_decided" in page and "disk I/O error" in page
+    assert "Incidenter" in page and "Beslut om krav" in page and "disk I/O error" in page
     assert "Försök igen" in page
 
     caseworker = browser("af")
@@ -34,7 +34,7 @@ def test_an_administrator_sees_an_incident_with_its_error_and_retries_it(browser
     page = admin.get("/admin/incidents").get_data(as_text=True)
     assert "Incidenten är försökt igen" in page and "Inga incidenter" in page
     assert engine.queries.message("m-poison").status == "buffered"  # nobody waits for it yet
-    assert "retry_message" in admin.get("/admin/audit").get_data(as_text=True)
+    assert "Försökte meddelandet igen" in admin.get("/admin/audit").get_data(as_text=True)
 
 
 def test_retrying_what_is_no_incident_says_why(browser, engine):

@@ -181,7 +181,7 @@ def test_administrators_suspend_and_resume_from_the_page_and_it_is_audited(brows
     admin.post(f"/admin/instances/{instance_id}/resume")
     assert engine.queries.instance(instance_id)["instance"].status == "running"
     page = admin.get("/admin/audit").get_data(as_text=True)
-    assert "suspend" in page and "resume" in page
+    assert "Pausade" in page and "Återupptog" in page
     response = admin.post(f"/admin/instances/{instance_id}/resume")  # not suspended any more
     assert "Det gick inte" in admin.get("/admin").get_data(as_text=True)
     assert admin.post(f"/admin/instances/{instance_id}/explode").status_code == 302
@@ -216,7 +216,7 @@ def test_administrators_take_a_case_back_to_an_earlier_task_from_its_page(browse
     assert "Det gick inte att gå tillbaka" in admin.get(f"/cases/{instance_id}").get_data(as_text=True)
     assert _open_tasks(engine, instance_id) == ["identify"]
     page = admin.get("/admin/audit").get_data(as_text=True)
-    assert "reset" in page and "identify" in page
+    assert "Gick tillbaka" in page and "Identifiera deltagare" in page
 
     caseworker = browser("af")
     caseworker.get("/")
@@ -242,7 +242,8 @@ def test_administrators_move_a_case_to_a_newer_version_or_see_why_not(browser, e
     assert "Flytta från version 1 till" in page and '<option value="3">' in page and '<option value="2">' in page
     admin.post(f"/admin/instances/{instance_id}/migrate", {"version": "3"})
     page = admin.get(f"/cases/{instance_id}").get_data(as_text=True)
-    assert "Det gick inte att flytta" in page and "identify" in page
+    assert "Det gick inte att flytta. Den nya versionen saknar steg som ärendet har passerat eller står vid: " \
+        "Identifiera deltagare." in page
     assert engine.queries.instance(instance_id)["instance"].definition_id == engine.queries.versions(
         "target_group")[0]["definition_id"]
 
