@@ -69,7 +69,7 @@ def _http_error(error: HTTPException):
 def _engine_error(error: EngineError):
     response = problems.from_engine(error)
     if web.wants_page():
-        return web.error_page(response.status_code, None if response.status_code == 404 else str(error))
+        return web.error_page(response.status_code, None if response.status_code == 404 else error)
     return response
 
 
