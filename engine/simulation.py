@@ -290,7 +290,7 @@ class Simulation:
         choices = own or open_vacancies
         if not choices:
             return None
-        return {"vacancy_id": self.rng(case, "match", task.created_at).choice(choices),
+        return {"matching_outcome": "propose", "vacancy_id": self.rng(case, "match", task.created_at).choice(choices),
                 "cv_summary": "Kompetenser och erfarenhet"}
 
     def _target_group__placement(self, task, data, case):

@@ -95,6 +95,8 @@ def with_options(schema: dict, options: dict[str, list[tuple[str, str]]]) -> dic
             choices = options.get(provider, [])
             prop["enum"] = [value for value, _label in choices]
             prop["x-kedja-labels"] = [label for _value, label in choices]
+            if not choices and prop.get("x-kedja-none"):  # say why there is nothing to choose
+                prop["description"] = prop["x-kedja-none"]
     return filled
 
 

@@ -67,7 +67,8 @@ def test_a_procurement_chain_over_http(call, engine, clock):
     assert form["properties"]["vacancy_id"]["enum"] == [f"{UPH}/Bygg AB-1"]
     assert form["properties"]["vacancy_id"]["x-kedja-labels"] == [
         f"Trädgårdsarbetare – Bygg AB – anställning – start 2026-06-01 – upphandling {UPH} (deltagarens)"]
-    do("support", "match", {"vacancy_id": f"{UPH}/Bygg AB-1", "cv_summary": "Körkort, två års erfarenhet"})
+    do("support", "match", {"matching_outcome": "propose", "vacancy_id": f"{UPH}/Bygg AB-1",
+                            "cv_summary": "Körkort, två års erfarenhet"})
     decision = [t for t in call("GET", "/api/v1/tasks", "bygg").json["items"] if t["element_id"] == "decide_candidate"]
     seen = call("GET", f"/api/v1/tasks/{decision[0]['id']}", "bygg").json["data"]["candidate"]
     assert seen == {"vacancy_id": f"{UPH}/Bygg AB-1", "participant_id": "P-1", "cv": "Körkort, två års erfarenhet"}

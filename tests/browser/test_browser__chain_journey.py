@@ -125,7 +125,8 @@ def test_one_chain_through_the_pages(engine, clock, browser, base_url):
     af.task("Utredning och bedömning", "P-1", {"continue_programme": True})
     people["nordost"].task("Samordna insatser", "P-1", {"plan": "Basutbildning"})
     people["vux"].task("Basutbildning", "P-1", {"training_completed": True, "training_months": "2"})
-    support.task("Matcha mot ledig tjänst", "P-1", {"vacancy_id": re.compile("^Trädgårdsarbetare – Bygg AB"),
+    support.task("Matcha mot ledig tjänst", "P-1", {"matching_outcome": "propose",
+                                                    "vacancy_id": re.compile("^Trädgårdsarbetare – Bygg AB"),
                                                     "cv_summary": "Körkort, två års erfarenhet"},
                  shot="journey_match_by_vacancy_title")
 

@@ -13,6 +13,7 @@ from .chain import Chain
 
 HIGAB, SUPPORT, AF, FK = "Higab", "Upphandlingsbolaget", "Arbetsförmedlingen", "Försäkringskassan"
 VUX, NORDOST = "Vuxenutbildningsförvaltningen", "Samordningsförbundet Göteborg Nordost"
+PROPOSE = {"matching_outcome": "propose"}
 UPH = "UPH-2026-001"
 
 
@@ -106,9 +107,14 @@ def test_full_chain(chain):
         c.complete(instance, "training", VUX, {"training_completed": True, "training_months": 6})
     form = c.engine.queries.task_form(c.task(anna, "match").id)
     assert form["properties"]["vacancy_id"]["enum"] == [f"{UPH}/S1-1", f"{UPH}/S1-2"]
-    c.complete(anna, "match", SUPPORT, {"vacancy_id": f"{UPH}/S1-1", "cv_summary": "Körkort B, två års erfarenhet"})
-    c.complete(bashir, "match", SUPPORT, {"vacancy_id": f"{UPH}/S1-2", "cv_summary": "Lokalvård, svenska B1"})
-    assert c.engine.queries.task_form(c.task(cecilia, "match").id)["properties"]["vacancy_id"]["enum"] == []
+    c.complete(anna, "match", SUPPORT, {**PROPOSE, "vacancy_id": f"{UPH}/S1-1",
+                                        "cv_summary": "Körkort B, två års erfarenhet"})
+    c.complete(bashir, "match", SUPPORT, {**PROPOSE, "vacancy_id": f"{UPH}/S1-2",
+                                          "cv_summary": "Lokalvård, svenska B1"})
+    empty = c.engine.queries.task_form(c.task(cecilia, "match").id)["properties"]["vacancy_id"]
+    assert empty["enum"] == [] and "inga lediga tjänster just nu" in empty["description"]
+    c.complete(cecilia, "match", SUPPORT, {"matching_outcome": "wait"})  # no vacancy: wait and match again
+    assert "match" not in c.elements(cecilia)
 
     # No placement by 1 October (six months after contract start): a correction request.
     month(2026, 10, 2)
@@ -154,7 +160,8 @@ def test_full_chain(chain):
     assert c.data(procurement)["dropouts"][0]["participant_id"] == "P-002"
     form = c.engine.queries.task_form(c.task(cecilia, "match").id)
     assert form["properties"]["vacancy_id"]["enum"] == [f"{UPH}/S1-2"]
-    c.complete(cecilia, "match", SUPPORT, {"vacancy_id": f"{UPH}/S1-2", "cv_summary": "Lokalvård, anpassad arbetstid"})
+    c.complete(cecilia, "match", SUPPORT, {**PROPOSE, "vacancy_id": f"{UPH}/S1-2",
+                                           "cv_summary": "Lokalvård, anpassad arbetstid"})
     decide("P-003", {"accepted": True, "placement_form": "internship", "placement_start": "2026-12-01",
                      "placement_end": "2027-05-31", "extent_percent": 75})
 

@@ -2,6 +2,8 @@
 requirement that never comes, a supplier who never answers."""
 import pytest
 
+from engine.errors import InvalidInput
+
 from .chain import Chain
 
 HIGAB, SUPPORT = "Higab", "Upphandlingsbolaget"
@@ -40,8 +42,10 @@ def test_the_winner_must_be_a_bidder(chain):
     bidder = chain.start("supplier", "UPH-8/S1", procurement_id="UPH-8", supplier_id="S1", supplier_name="Bygg AB")
     chain.complete(bidder, "bid", "Bygg AB", {"bid_reference": "A"})
     chain.at(2026, 2, 2)
-    chain.complete(procurement, "award", HIGAB, {"awarded_supplier_id": "S9", "contract_id": "AVT-1"})
-    assert chain.elements(procurement) == ["award"]  # asked again
+    with pytest.raises(InvalidInput) as refused:  # the award's choices are the bids, nothing else
+        chain.complete(procurement, "award", HIGAB, {"awarded_supplier_id": "S9", "contract_id": "AVT-1"})
+    assert [e.field for e in refused.value.fields] == ["awarded_supplier_id"]
+    assert chain.elements(procurement) == ["award"]
     chain.complete(procurement, "award", HIGAB, {"awarded_supplier_id": "S1", "contract_id": "AVT-1"})
     assert chain.elements(bidder) == ["first_meeting"]
 
