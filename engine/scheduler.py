@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -34,8 +35,19 @@ def _add_job(scheduler, engine: Engine) -> None:
                       id="kedja-stalls", max_instances=1, coalesce=True, replace_existing=True)
 
 
+def _warm_scripts() -> None:
+    """Start the script workers beside the server (not at its first script), without holding
+    up its first requests."""
+    def warm():
+        try:
+            POOL.warm()
+        except Exception:  # a script then starts them itself
+            log.exception("starting the script workers failed")
+    threading.Thread(target=warm, name="kedja-script-warmup", daemon=True).start()
+
+
 def start_background(engine: Engine) -> BackgroundScheduler:
-    POOL.warm()  # the script workers start with the server, not at its first script
+    _warm_scripts()
     scheduler = BackgroundScheduler(daemon=True)
     _add_job(scheduler, engine)
     scheduler.start()
@@ -43,7 +55,7 @@ def start_background(engine: Engine) -> BackgroundScheduler:
 
 
 def run_forever(engine: Engine) -> None:
-    POOL.warm()
+    _warm_scripts()
     scheduler = BlockingScheduler()
     _add_job(scheduler, engine)
     scheduler.start()
