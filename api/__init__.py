@@ -21,6 +21,7 @@ from engine.service import Engine
 from . import problems, schemas, web
 from .auth import Unauthenticated, authenticate
 from .oidc import init as init_oidc
+from .routes_forms import blp as forms_blp
 from .routes_instances import blp as instances_blp
 from .routes_messages import blp as messages_blp
 from .routes_processes import blp as processes_blp
@@ -102,7 +103,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["kedja"] = engine
     init_throttle(app)  # first: a throttled request stops before authentication
     api = KedjaApi(app)
-    for blueprint in (processes_blp, instances_blp, tasks_blp, messages_blp):
+    for blueprint in (processes_blp, forms_blp, instances_blp, tasks_blp, messages_blp):
         api.register_blueprint(blueprint)
 
     @app.get("/api/docs/static/<path:filename>")

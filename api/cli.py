@@ -15,14 +15,14 @@ import click
 from waitress import serve as waitress_serve
 
 from engine.accounts import ROLES, add_organisation, add_user, users_with_password
-from engine.cli import PROCESSES_DIR, main, open_engine, read_files
-from engine.commands import Deploy, StartInstance
+from engine.cli import deploy_initial, main, open_engine
+from engine.commands import StartInstance
 from engine.errors import EngineError
 from engine.scheduler import start_background
 
 from . import create_app
 
-# The organisations of MODEL.md (and two suppliers), with the roles their demo users get.
+# The organisations of Göteborg's model (docs/domain.md) and two suppliers, with the roles their demo users get.
 DEMO_ORGANISATIONS = {
     "Upphandlingsbolaget": ("support_function", ["caseworker", "process_owner", "admin"]),
     "Higab": ("buyer", ["caseworker"]), "Trafikkontoret": ("buyer", ["caseworker"]),
@@ -100,7 +100,7 @@ def _serve_options(command):
 @click.option("--seed-only", is_flag=True, help="Add the demo data, then stop instead of serving.")
 @_serve_options
 def demo(tokens_file: str, seed_only: bool, host: str, port: int, threads: int, workers: int) -> None:
-    """A demonstration: add MODEL.md's organisations, one user per role and organisation
+    """A demonstration: add the model's organisations, one user per role and organisation
     (password kedja-demo) and a few cases, then serve in demo mode (a banner on every page,
     "mode": "demo" in /api/v1/health). New users' tokens are printed and saved to the tokens file."""
     engine = open_engine()
@@ -146,10 +146,8 @@ DEMO_CASES = [
 
 def _demo_cases(engine) -> None:
     """Deploy processes/ and start the demo cases, once (not again when the database has cases)."""
-    paths = sorted(PROCESSES_DIR.glob("*.bpmn"))
-    if not paths or engine.queries.instances(per_page=1).total:
+    if not deploy_initial(engine) or engine.queries.instances(per_page=1).total:
         return
-    engine.execute(Deploy(read_files(paths)))
     for process, business_key, data in DEMO_CASES:
         engine.execute(StartInstance(process, data, business_key))
     click.echo(f"{len(DEMO_CASES)} demo cases started: " + ", ".join(key for _p, key, _d in DEMO_CASES))
@@ -180,10 +178,11 @@ def refuse_demo_passwords(engine) -> None:
 def _serve(engine, host: str, port: int, threads: int, workers: int, demo_mode: bool) -> None:
     if workers > 1 and engine.sql_engine.dialect.name != "postgresql":
         raise click.UsageError("--workers needs PostgreSQL (KEDJA_DATABASE_URL): SQLite takes one writer at a time")
-    paths = sorted(PROCESSES_DIR.glob("*.bpmn"))
-    if paths:
-        for version in engine.execute(Deploy(read_files(paths))):
-            click.echo(f"{version.key} version {version.version}")
+    # processes/ is the initial model: a process with no version yet is deployed from it, and
+    # nothing else — an owner's later versions stay the latest (change files with `kedja deploy`).
+    for version in deploy_initial(engine):
+        state = "deployed from processes/" if version.created else "latest"
+        click.echo(f"{version.key} version {version.version} ({state})")
     if demo_mode:
         click.echo(f"DEMO MODE: made-up users (password '{DEMO_PASSWORD}') and cases; not for real data. "
                    "Production is `kedja serve`.", err=True)
