@@ -11,12 +11,10 @@ from typing import Any, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from forms import account_fields
 from forms import validate as validate_form
 
-from . import accounts, incidents, lifecycle, messaging, sandbox, script_pool, stalls, starting, timers
+from . import accounts, deploying, incidents, lifecycle, messaging, sandbox, script_pool, stalls, starting, timers
 from . import workflow as wf
-from .checking import set_problems
 from .clock import Clock, utc_naive
 from .commands import (
     Actor,
@@ -44,10 +42,9 @@ from .commands import (
 )
 from .config import EngineConfig
 from .db import make_session_factory, make_sql_engine
-from .deployment import ProcessCache, deploy, missing_forms, parse_all
+from .deployment import ProcessCache
 from .errors import (
     ConcurrentUpdate,
-    DeploymentRejected,
     EngineError,
     Forbidden,
     InvalidInput,
@@ -57,7 +54,7 @@ from .errors import (
     Problem,
     StepFailed,
 )
-from .form_store import FormStore, FormVersion, form_problems
+from .form_store import FormStore
 from .models import AccessLog, IdempotencyKey, Instance, Message, TaskRow
 from .projection import project
 from .queries import Queries, filled_form
@@ -100,8 +97,8 @@ class Engine:
         self.forms = FormStore(self.session_factory, config.forms_dir)
         self.queries = Queries(self.session_factory, self.processes, self.forms)
         self._handlers: dict[type, Callable] = {
-            Deploy: self._deploy,
-            DeployForm: self._deploy_form,
+            Deploy: lambda cmd, follow: deploying.deploy_diagrams(self, cmd, follow),
+            DeployForm: lambda cmd, follow: deploying.deploy_form(self, cmd, follow),
             StartInstance: self._start_instance,
             ClaimTask: self._claim_task,
             ReleaseTask: self._release_task,
@@ -161,59 +158,20 @@ class Engine:
             uow.repo.release_messages(message_ids)
             uow.commit()
 
+    # --- what deployed versions say (engine/deploying.py) ---------------------------------
     def deploy_problems(self, files: tuple[tuple[str, bytes | str], ...],
                         forms: tuple[tuple[str, dict], ...] = ()) -> list[Problem]:
         """What Deploy would refuse in these files, without deploying (the modeller's check)."""
-        try:
-            parsed = parse_all(files, self.config.max_bpmn_bytes)
-        except DeploymentRejected as rejected:
-            return rejected.problems
-        problems = set_problems(parsed, self.queries.latest_definitions(), self.config.max_bpmn_bytes)
-        bundle = dict(forms)
-        for key, schema in forms:
-            problems.extend(form_problems(key, schema))
-        with self.session_factory() as session:
-            for filename, parsed_file in parsed.items():
-                for model in parsed_file.models.values():
-                    problems.extend(missing_forms(session, self.forms, model, filename, bundle))
-        return problems
+        return deploying.deploy_problems(self, files, forms)
 
     def start_form(self, process_key: str) -> dict | None:
-        """The start form of the latest version, choices filled in; None without one."""
-        with self.uow() as uow:
-            row = uow.repo.latest_definition(process_key)
-            if row is None:
-                raise NotFound(f"no deployed process '{process_key}'")
-            process = self.processes.get(row.id, uow.repo)
-            key = process.model.start_form
-            if not key:
-                return None
-            version = process.form_versions.get(key)
-            schema = filled_form(uow.session, self.forms, key, version)
-            return {"process": process_key, "form_key": key, "version": version, "schema": schema,
-                    "account_fields": account_fields(schema)}
+        return deploying.start_form(self, process_key)
 
     def startable(self, roles) -> list[tuple[str, str]]:
-        """(process key, start form title) of the processes with a start form that an account
-        with `roles` may start (administrators: all of them)."""
-        found = []
-        with self.uow() as uow:
-            for row in self.queries.latest_definitions():
-                model = self.processes.get(row.id, uow.repo).model
-                if model.start_form and ("admin" in roles or set(roles) & set(model.startable_by)):
-                    schema = self.forms.schema(model.start_form, json.loads(row.form_versions or "{}").get(
-                        model.start_form)) or {}
-                    found.append((row.key, schema.get("title") or row.name or row.key))
-        return found
+        return deploying.startable(self, roles)
 
     def startable_by(self, process_key: str) -> tuple[str, ...]:
-        """The account roles the latest version of a process may be started by
-        (`kedja:startableBy`); empty for a process only administrators (or messages) start."""
-        with self.uow() as uow:
-            row = uow.repo.latest_definition(process_key)
-            if row is None:
-                return ()
-            return self.processes.get(row.id, uow.repo).model.startable_by
+        return deploying.startable_by(self, process_key)
 
     def dispose(self) -> None:
         self.sql_engine.dispose()
@@ -349,39 +307,6 @@ class Engine:
         return instance.id
 
     # --- handlers ------------------------------------------------------------------------
-    def _deploy(self, cmd: Deploy, follow: FollowUps):
-        """Every door (API, modeller, CLI, the initial model) deploys through here, so every
-        door accepts and refuses the same diagrams with the same reasons."""
-        parsed = parse_all(cmd.files, self.config.max_bpmn_bytes)
-        if not cmd.only_new:
-            latest = self.queries.latest_definitions()
-            if problems := set_problems(parsed, latest, self.config.max_bpmn_bytes):
-                raise DeploymentRejected(problems)
-        for attempt in range(self.config.delivery_retries):
-            try:  # two nodes deploying at once: one wins each version number, the other retries
-                with self.uow() as uow:
-                    results, to_cache = deploy(uow.repo, self.processes, self.forms, parsed, dict(cmd.forms),
-                                               self.now(), source=cmd.source, deployed_by=cmd.deployed_by,
-                                               only_new=cmd.only_new)
-                    uow.commit()
-                break
-            except ConcurrentUpdate:
-                if attempt == self.config.delivery_retries - 1:
-                    raise
-        for row, parsed_file in to_cache:
-            self.processes.put(row, parsed_file)
-        return results
-
-    def _deploy_form(self, cmd: DeployForm, follow: FollowUps) -> tuple[FormVersion, bool]:
-        if problems := form_problems(cmd.key, cmd.schema):
-            raise DeploymentRejected(problems)
-        with self.uow() as uow:
-            version, created = self.forms.write(uow.session, cmd.key, cmd.schema, self.now(), cmd.source,
-                                                cmd.deployed_by)
-            uow.commit()
-        [deployed] = [v for v in self.forms.versions(cmd.key) if v.version == version]
-        return deployed, created
-
     def _start_instance(self, cmd: StartInstance, follow: FollowUps) -> StartedInstance:
         if not isinstance(cmd.data, dict):
             raise InvalidInput("data must be an object")
