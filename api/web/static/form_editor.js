@@ -176,7 +176,7 @@
     return merge(o, managed);
   }
 
-  function buildObject(model) {
+  function buildObject(model, title) {  // title: the form's heading (the root only)
     const original = model.original;
     const names = Object.fromEntries(model.fields.map((f) => [f.uid, f.name]));
     const properties = {};
@@ -230,12 +230,12 @@
     [...groups.keys()].filter((k) => k.startsWith("new:")).forEach((key) => {
       allOf.push(conditionEntry(names[groups.get(key).given], groups.get(key), ordered(key)));
     });
-    const managed = { title: model === state.root ? titleInput.value.trim() : undefined,
+    const managed = { title,
       properties: model.fields.length || "properties" in original ? properties : undefined,
       required: required.length || "required" in original ? required.map((uid) => names[uid]) : undefined,
       dependentRequired: Object.keys(dependent).length ? dependent : undefined,
       allOf: allOf.length ? allOf : undefined };
-    if (model !== state.root) delete managed.title;
+    if (title === undefined) delete managed.title;
     if (model.topManaged) {
       if (groups.has("top")) {
         managed.if = test("top", original.if);
@@ -537,7 +537,7 @@
     timer = setTimeout(() => refresh(null), 250);
   }
 
-  function schema() { return buildObject(state.root); }
+  function schema() { return buildObject(state.root, titleInput.value.trim()); }
 
   async function refresh(submitter) {
     lastSchema = schema();
@@ -606,5 +606,7 @@
   render();
   refresh(null);
   editor.dataset.state = "ready";
-  window.kedjaFormEditor = { schema, original: data.schema };  // for the browser tests and the console
+  // For the browser tests and the console: the schema being edited, and a schema read and written
+  // back unedited (which must give the same schema).
+  window.kedjaFormEditor = { schema, roundTrip: (form) => buildObject(parseObject(form, false), form.title) };
 })();

@@ -23,6 +23,15 @@
     <bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="180" y="160" width="36" height="36"/></bpmndi:BPMNShape>
   </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
 </bpmn:definitions>`;
+  const TYPE_NAMES = { "bpmn:UserTask": "Användaruppgift", "bpmn:ServiceTask": "Tjänsteuppgift",
+    "bpmn:ScriptTask": "Skriptuppgift", "bpmn:SendTask": "Skickande uppgift", "bpmn:ReceiveTask": "Mottagande uppgift",
+    "bpmn:ManualTask": "Manuell uppgift", "bpmn:Task": "Uppgift", "bpmn:CallActivity": "Anropad process",
+    "bpmn:SubProcess": "Delprocess", "bpmn:StartEvent": "Starthändelse", "bpmn:EndEvent": "Sluthändelse",
+    "bpmn:IntermediateCatchEvent": "Mellanhändelse (väntar)", "bpmn:IntermediateThrowEvent": "Mellanhändelse (skickar)",
+    "bpmn:BoundaryEvent": "Kanthändelse", "bpmn:ExclusiveGateway": "Exklusiv grind",
+    "bpmn:ParallelGateway": "Parallell grind", "bpmn:InclusiveGateway": "Inkluderande grind",
+    "bpmn:EventBasedGateway": "Händelsestyrd grind", "bpmn:SequenceFlow": "Flöde", "bpmn:MessageFlow": "Meddelandeflöde",
+    "bpmn:Lane": "Bana", "bpmn:Participant": "Pool", "bpmn:TextAnnotation": "Kommentar", "label": "Etikett" };
   const TIMER_KINDS = { timeDuration: "Varaktighet (t.ex. \"P30D\")", timeDate: "Datum", timeCycle: "Cykel (t.ex. \"R/P1M\")" };
 
   const canvasEl = document.getElementById("canvas");
@@ -37,6 +46,9 @@
   const overlays = modeler.get("overlays");
   const canvas = modeler.get("canvas");
   let current = null;
+  const formList = JSON.parse(document.getElementById("form-list").textContent);
+  let forms = formList.forms;
+  const MIN_READABLE = 0.7;  // labels are readable from about this scale
 
   function say(text, kind) {
     statusEl.textContent = text;
@@ -100,7 +112,7 @@
     panel.append(h);
     const small = document.createElement("p");
     small.className = "muted small";
-    small.textContent = element.type.replace("bpmn:", "") + " · " + bo.id;
+    small.textContent = (TYPE_NAMES[element.type] || element.type.replace("bpmn:", "")) + " · " + bo.id;
     panel.append(small);
     if (element.type !== "label") text("Namn", bo.name, (v) => set(element, { name: v }));
 
@@ -112,8 +124,7 @@
     }
     if (element.type === "bpmn:UserTask") {
       heading("Uppgift");
-      text("Formulär (kedja:formKey)", bo.get("kedja:formKey"), (v) => set(element, { "kedja:formKey": v }),
-        { list: "form-keys" });
+      formPicker(element, bo);
       text("Ska vara klar inom (kedja:dueIn)", bo.get("kedja:dueIn"), (v) => set(element, { "kedja:dueIn": v }),
         { placeholder: "'P14D'" });
       text("Fas (kedja:phase)", bo.get("kedja:phase"), (v) => set(element, { "kedja:phase": v }));
@@ -129,6 +140,46 @@
     if (messageHolder) renderMessage(element, messageHolder);
     if (definition && definition.$type === "bpmn:TimerEventDefinition") renderTimer(element, definition);
   }
+
+  // The deployed forms (and the initial ones), each a link to the form editor; the list is read
+  // again when the page gets focus back (after a form was made in the editor's tab).
+  function formPicker(element, bo) {
+    const value = bo.get("kedja:formKey") || "";
+    const options = [["", "– välj formulär –"], ...forms.map((f) => [f.key, f.title + " (" + f.key + ")"])];
+    if (value && !forms.some((f) => f.key === value)) options.push([value, value + " – finns inte"]);
+    const input = select("Formulär (kedja:formKey)", options, value, (key) => {
+      set(element, { "kedja:formKey": key });
+      links(key);
+    });
+    input.dataset.formPicker = "1";
+    const linksEl = document.createElement("p");
+    linksEl.className = "small form-links";
+    panel.append(linksEl);
+    function links(key) {
+      const form = forms.find((f) => f.key === key);
+      linksEl.replaceChildren();
+      if (form) linksEl.append(link(form.url, "Redigera formuläret"), " · ");
+      linksEl.append(link(formList.new_url, "Nytt formulär"));
+    }
+    links(value);
+  }
+
+  function link(href, textContent) {
+    const a = document.createElement("a");
+    a.href = href;
+    a.textContent = textContent;
+    a.target = "_blank";  // the diagram being edited stays open here
+    a.rel = "noopener";
+    return a;
+  }
+
+  async function reloadForms() {
+    const response = await fetch(formList.list_url, { credentials: "same-origin" });
+    if (!response.ok) return;
+    forms = (await response.json()).forms;
+    if (current && current.type === "bpmn:UserTask" && !panel.contains(document.activeElement)) render(current);
+  }
+  window.addEventListener("focus", reloadForms);
 
   function renderMessage(element, holder) {
     heading("Meddelande");
@@ -236,9 +287,10 @@
       if (!created.length) { say("Ingen ändring: diagrammet är detsamma som senaste versionen.", "ok"); return; }
       const v = created[0];
       say("Version " + v.version + " av " + v.key + " är driftsatt.", "ok");
-      const link = document.createElement("a");
-      link.href = v.url; link.textContent = " Visa versionen";
-      statusEl.append(link);
+      const shown = document.createElement("a");
+      shown.href = v.url; shown.textContent = " Visa versionen";
+      statusEl.append(shown);
+      await refreshVersions(v.key, v.version);
       return;
     }
     showProblems(body.errors || []);
@@ -251,6 +303,259 @@
     a.href = URL.createObjectURL(new Blob([xml], { type: "application/xml" }));
     a.download = (definitions().rootElements.find((e) => e.$type === "bpmn:Process") || { id: "process" }).id + ".bpmn";
     a.click();
+  });
+
+  // --- versions: the list after a deploy, without a reload ----------------------------------
+  const versionsEl = document.getElementById("versions");
+  const editingEl = document.getElementById("editing");
+
+  function option(value, textContent, attrs) {
+    const o = document.createElement("option");
+    o.value = value; o.textContent = textContent;
+    Object.entries(attrs || {}).forEach(([k, v]) => { o.dataset[k] = v; });
+    return o;
+  }
+
+  async function refreshVersions(key, chosen, keep) {
+    const response = await fetch(versionsEl.dataset.versionsUrl.replace("__KEY__", encodeURIComponent(key)),
+      { credentials: "same-origin" });
+    if (!response.ok) return;
+    const body = await response.json();
+    versionsEl.dataset.key = key;
+    versionsEl.hidden = false;
+    document.getElementById("version-list").replaceChildren(...body.versions.map((v) => {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = v.url; a.textContent = "Version " + v.version;
+      if (v.version === chosen) a.setAttribute("aria-current", "page");
+      const small = document.createElement("small");
+      small.className = "muted";
+      small.textContent = " " + v.deployed_at + " · " + v.running + " pågående";
+      li.append(a, small);
+      return li;
+    }));
+    const compareFrom = document.getElementById("compare-from");
+    compareFrom.replaceChildren(...body.versions.map((v) => option(v.id, "Version " + v.version,
+      { version: v.version, xmlUrl: v.xml_url })));
+    const previous = body.versions.find((v) => v.version === chosen - 1);
+    if (previous) compareFrom.value = String(previous.id);
+    const from = document.getElementById("migrate-from");
+    const to = document.getElementById("migrate-to");
+    const migrateSection = document.getElementById("migrate-section");
+    if (migrateSection) migrateSection.hidden = body.versions.length < 2;
+    if (from && to) {  // after a deploy: from the one before the newest to the newest; else as chosen
+      const [wasFrom, wasTo] = keep ? [from.value, to.value] : [String((body.versions[1] || body.versions[0]).version),
+        String(body.versions[0].version)];
+      from.replaceChildren(...body.versions.map((v) => option(v.version, "Version " + v.version)));
+      to.replaceChildren(...body.versions.map((v) => option(v.version, "Version " + v.version)));
+      from.value = wasFrom;
+      to.value = wasTo;
+    }
+    const processes = document.getElementById("process-list");
+    const url = new URL(body.versions[0].url, window.location.href);
+    if (![...processes.querySelectorAll("a")].some((a) => new URL(a.href).searchParams.get("process") === key)) {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = url.pathname + "?process=" + encodeURIComponent(key);
+      a.textContent = body.name;
+      li.append(a);
+      processes.insertBefore(li, processes.lastElementChild);
+    }
+    processes.querySelectorAll("a").forEach((a) => {
+      if (new URL(a.href).searchParams.get("process") === key) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
+    });
+    editingEl.textContent = body.name + ", utgår från version " + chosen;
+    editingEl.dataset.version = chosen;
+    history.replaceState(null, "", body.versions.find((v) => v.version === chosen).url);
+  }
+
+  // --- differences between a version and the diagram in the editor ---------------------------
+  const editorEl = document.getElementById("editor");
+  const comparePane = document.getElementById("compare-pane");
+  const differencesEl = document.getElementById("differences");
+  const DIFF_MARKERS = ["kedja-added", "kedja-changed", "kedja-removed"];
+  let viewer = null;
+
+  function unmark(target) {
+    if (!target) return;
+    const view = target.get("canvas");
+    target.get("elementRegistry").getAll().forEach((e) => DIFF_MARKERS.forEach((m) => view.removeMarker(e.id, m)));
+  }
+
+  function mark(target, elements, marker) {  // pools and lanes are only listed (a coloured lane hides its tasks)
+    const known = target.get("elementRegistry");
+    elements.filter((e) => !["participant", "lane"].includes(e.type)).forEach((e) => {
+      if (known.get(e.id)) target.get("canvas").addMarker(e.id, marker);
+    });
+  }
+
+  function closeCompare() {
+    unmark(modeler);
+    unmark(viewer);
+    comparePane.hidden = true;
+    differencesEl.hidden = true;
+    document.getElementById("editor-title").hidden = true;
+    editorEl.classList.remove("comparing");
+    canvas.resized();
+  }
+
+  async function compare() {
+    const chosen = document.getElementById("compare-from").selectedOptions[0];
+    if (!chosen) return;
+    say("Jämför …");
+    const { xml } = await modeler.saveXML({ format: true });
+    const response = await fetch(canvasEl.dataset.diffUrl, { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify({ from: Number(chosen.value), xml }) });
+    const body = await response.json();
+    if (!response.ok) {
+      showProblems(body.errors || []);
+      say("Kunde inte jämföra: diagrammet i editorn kan inte läsas.", "error");
+      return;
+    }
+    editorEl.classList.add("comparing");
+    comparePane.hidden = false;
+    differencesEl.hidden = false;
+    document.getElementById("editor-title").hidden = false;
+    document.getElementById("compare-title").textContent = "Version " + chosen.dataset.version;
+    if (!viewer) viewer = new window.KedjaBpmnViewer({ container: "#compare-canvas" });
+    const old = await fetch(chosen.dataset.xmlUrl, { credentials: "same-origin" });
+    await viewer.importXML(await old.text());
+    canvas.resized();
+    unmark(modeler);
+    mark(modeler, body.added, "kedja-added");
+    mark(modeler, body.changed, "kedja-changed");
+    mark(viewer, body.removed, "kedja-removed");
+    mark(viewer, body.changed, "kedja-changed");
+    fit(viewer, 0);
+    fit(modeler, 0);
+    const list = document.getElementById("difference-list");
+    const item = (kind, label, e, where) => {
+      const li = document.createElement("li");
+      li.className = "diff-" + kind;
+      li.dataset.elementId = e.id;
+      const what = document.createElement("strong");
+      what.textContent = label + ": ";
+      li.append(what, e.type_label + (e.name ? " ”" + e.name + "”" : "") + " (" + e.id + ")"
+        + (e.changes ? " – " + e.changes.join("; ") : ""));
+      const shape = where.get("elementRegistry").get(e.id);
+      if (shape) {
+        li.classList.add("link");
+        li.addEventListener("click", () => {
+          where.get("canvas").scrollToElement(shape);
+          if (where === modeler) modeler.get("selection").select(shape);
+        });
+      }
+      return li;
+    };
+    list.replaceChildren(...body.added.map((e) => item("added", "Tillagt", e, modeler)),
+      ...body.changed.map((e) => item("changed", "Ändrat", e, modeler)),
+      ...body.removed.map((e) => item("removed", "Borttaget", e, viewer)));
+    const count = body.added.length + body.changed.length + body.removed.length;
+    if (!count) list.replaceChildren(Object.assign(document.createElement("li"), { textContent: "Inga skillnader." }));
+    say(count ? count + " skillnader mot version " + chosen.dataset.version + "." : "Inga skillnader mot version "
+      + chosen.dataset.version + ".", "ok");
+  }
+  document.getElementById("compare").addEventListener("click", compare);
+  document.getElementById("compare-close").addEventListener("click", closeCompare);
+
+  // --- moving every case of one version to another ------------------------------------------
+  const migrateEl = document.getElementById("migrate");
+
+  async function migrate(dryRun) {
+    const from = Number(document.getElementById("migrate-from").value);
+    const to = Number(document.getElementById("migrate-to").value);
+    const result = document.getElementById("migrate-result");
+    const line = (textContent, className) => Object.assign(document.createElement("p"), { textContent, className });
+    const section = document.getElementById("migration");
+    section.hidden = false;
+    document.getElementById("migration-heading").textContent = "Flytta ärenden från version " + from + " till " + to;
+    if (!(to > from)) { result.replaceChildren(line("Välj en nyare version att flytta till.", "error-text")); return; }
+    result.replaceChildren(line(dryRun ? "Förhandsgranskar …" : "Flyttar …", "muted"));
+    const response = await fetch(migrateEl.dataset.url, { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify({ process: versionsEl.dataset.key, from, to, dry_run: dryRun }) });
+    const body = await response.json();
+    if (!response.ok) { result.replaceChildren(line(body.detail || "Det gick inte.", "error-text")); return; }
+    const cases = body.cases;
+    const moving = cases.filter((c) => c.ok);
+    if (!cases.length) { result.replaceChildren(line("Version " + from + " har inga pågående ärenden.", "muted")); return; }
+    const summary = dryRun
+      ? moving.length + " av " + cases.length + " ärenden kan flyttas från version " + from + " till " + to + "."
+      : moving.length + " av " + cases.length + " ärenden flyttades till version " + to + ".";
+    const table = document.createElement("table");
+    table.className = "list compact";
+    table.id = "migrate-cases";
+    const head = table.createTHead().insertRow();
+    ["Ärende", dryRun ? "Kan flyttas" : "Flyttat", "Varför inte"].forEach((h) => {
+      const th = document.createElement("th"); th.textContent = h; head.append(th);
+    });
+    const rows = table.createTBody();
+    cases.forEach((c) => {
+      const tr = rows.insertRow();
+      tr.className = c.ok ? "ok" : "refused";
+      [c.business_key || c.instance_id.slice(0, 8), c.ok ? "Ja" : "Nej", c.reason_sv || ""].forEach((v) => {
+        tr.insertCell().textContent = v;
+      });
+    });
+    result.replaceChildren(line(summary, moving.length ? "ok-text" : "error-text"), table);
+    if (dryRun && moving.length) {
+      const run = document.createElement("button");
+      run.type = "button";
+      run.id = "migrate-run";
+      run.textContent = "Flytta alla ärenden från version " + from + " till " + to;
+      run.addEventListener("click", () => migrate(false));
+      const note = line("Ärenden som inte kan flyttas stannar på version " + from + ".", "muted small");
+      result.append(run, note);
+    }
+    section.scrollIntoView({ block: "nearest" });
+    if (!dryRun) await refreshVersions(versionsEl.dataset.key, Number(editingEl.dataset.version) || to, true);
+  }
+  if (migrateEl) document.getElementById("migrate-check").addEventListener("click", () => migrate(true));
+
+  // --- zoom: open readable, never under the palette -----------------------------------------
+  function fit(target, minScale) {
+    const view = target.get("canvas");
+    const el = target === modeler ? canvasEl : document.getElementById("compare-canvas");
+    const inner = view.viewbox().inner;
+    const box = el.getBoundingClientRect();
+    if (!inner.width || !inner.height || !box.width) return;
+    const palette = el.querySelector(".djs-palette");
+    const left = (palette ? palette.getBoundingClientRect().right - box.left : 0) + 24;
+    const pad = 24;
+    let scale = Math.min((box.width - left - pad) / inner.width, (box.height - 2 * pad) / inner.height, 1);
+    if (minScale) scale = Math.max(scale, minScale);
+    const height = box.height / scale;
+    const y = inner.height * scale < box.height - 2 * pad ? inner.y - (height - inner.height) / 2 : inner.y - pad / scale;
+    view.viewbox({ x: inner.x - left / scale, y, width: box.width / scale, height });
+    if (target === modeler) showZoom();
+  }
+
+  function showZoom() {
+    document.getElementById("zoom-level").textContent = Math.round(canvas.zoom() * 100) + " %";
+  }
+  modeler.on("canvas.viewbox.changed", showZoom);
+  document.getElementById("zoom-in").addEventListener("click", () => modeler.get("zoomScroll").stepZoom(1));
+  document.getElementById("zoom-out").addEventListener("click", () => modeler.get("zoomScroll").stepZoom(-1));
+  document.getElementById("zoom-fit").addEventListener("click", () => fit(modeler, 0));
+
+  // --- a file from disk --------------------------------------------------------------------
+  const upload = document.getElementById("upload");
+  document.getElementById("open-file").addEventListener("click", () => upload.click());
+  upload.addEventListener("change", async () => {
+    const file = upload.files[0];
+    if (!file) return;
+    try {
+      await modeler.importXML(await file.text());
+      fit(modeler, MIN_READABLE);
+      clearProblems();
+      closeCompare();
+      say("Filen " + file.name + " är inläst. Kontrollera och driftsätt den som en ny version.", "ok");
+    } catch (err) {
+      say("Filen " + file.name + " kunde inte läsas: " + err.message, "error");
+    }
+    upload.value = "";
   });
 
   modeler.on("selection.changed", (event) => render(event.newSelection[0] || null));
@@ -268,7 +573,7 @@
     }
     try {
       await modeler.importXML(xml);
-      canvas.zoom("fit-viewport");
+      fit(modeler, MIN_READABLE);
       canvasEl.dataset.state = "ready";
     } catch (err) {
       say("Diagrammet kunde inte läsas: " + err.message, "error");
