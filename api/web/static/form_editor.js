@@ -103,7 +103,8 @@
       required: "no", conditions: [], original: p, nameTouched: true, isNew: false,
       minimum: p.minimum, maximum: p.maximum, minLength: p.minLength, maxLength: p.maxLength,
       minItems: p.minItems, maxItems: p.maxItems,
-      provider: p["x-kedja-options"] || (p["x-kedja-organisation"] ? "organisationer (" + p["x-kedja-organisation"] + ")" : null),
+      provider: p["x-kedja-options"] || (p["x-kedja-organisation"] === "account" ? "den inloggades organisation"
+        : p["x-kedja-organisation"] ? "organisationer av slaget " + p["x-kedja-organisation"] : null),
       options: [], sub: null };
     if (Array.isArray(p.enum)) {
       const labels = Array.isArray(p["x-kedja-labels"]) ? p["x-kedja-labels"] : [];
