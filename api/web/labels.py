@@ -274,6 +274,18 @@ def correlation(values: dict) -> str:
     return ", ".join(f"{words.key(key)} {words.value(key, value)}" for key, value in (values or {}).items())
 
 
+FIGURE_KEYS = ("outcome", "target_group", "gender", "requirement_kind")  # the data keys the figures count by
+
+
+def figure_labels() -> dict[str, dict[str, str]]:
+    """The Swedish names of the follow-up figures' keys: outcomes, target groups, genders and kinds
+    of requirement (from the forms' choice labels), phases and the figures' own keys."""
+    words = vocabulary()
+    labels = {key: {**words.choices.get(key, {}), **VALUES.get(key, {})} for key in FIGURE_KEYS}
+    labels.update(phase=dict(FOLLOW_UP_PHASES), key=dict(KEYS), figure=dict(FIGURES))
+    return labels
+
+
 def audit_detail(entry, definition_id: int | None = None) -> str:
     """What an administrator's action was about, in Swedish (a reset's task by its name, a
     migration's versions); ids and the engine's technical texts are left out."""

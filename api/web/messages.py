@@ -46,6 +46,14 @@ def _case(state: str) -> str:
     return f"Ärendet {CASE_STATES.get(state, 'är i fel läge')}."
 
 
+def _cannot(state: str, action: str) -> str:
+    """A case that cannot be paused, resumed, ... because of its state (or is so already)."""
+    if {"suspended": "suspended", "suspend": "suspended", "terminated": "terminated", "terminate": "terminated",
+            "resumed": "running", "resume": "running"}.get(action) == state:
+        return CASE_ALREADY[state]
+    return f"Ärendet {CASE_STATES.get(state, 'är i fel läge')}, så det kan inte {VERBS.get(action, 'ändras')}."
+
+
 def _task(state: str) -> str:
     return f"Uppgiften {TASK_STATES.get(state, 'är inte öppen')}."
 
@@ -59,8 +67,7 @@ def _roles(names: str) -> str:
 
 
 PATTERNS: list[tuple[re.Pattern, object]] = [(re.compile(pattern), say) for pattern, say in [
-    (r"^instance \S+ is (\w+); it cannot be (\w+)",
-     lambda m: f"Ärendet {CASE_STATES.get(m[1], 'är i fel läge')}, så det kan inte {VERBS.get(m[2], 'ändras')}."),
+    (r"^instance \S+ is (\w+); it cannot be (\w+)", lambda m: _cannot(m[1], m[2])),
     (r"^instance \S+ is already (\w+)", lambda m: CASE_ALREADY.get(m[1], _case(m[1]))),
     (r"^instance \S+ is (\w+)$", lambda m: _case(m[1])),
     (r"^instance \S+ changed while", lambda m: "Ärendet ändrades medan steget kördes. Försök igen."),
@@ -69,7 +76,8 @@ PATTERNS: list[tuple[re.Pattern, object]] = [(re.compile(pattern), say) for patt
     (r"^task \S+ is already (\w+)", lambda m: {"completed": "Uppgiften är redan klar.",
                                                  "cancelled": "Uppgiften är redan avbruten."}.get(
         m[1], "Uppgiften är inte längre öppen.")),
-    (r"^task \S+ is (\w+), claimed by (.+)$", lambda m: f"{_task(m[1])[:-1]} och tagen av {m[2]}."),
+    (r"^task \S+ is (\w+), claimed by (.+)$", lambda m: f"Uppgiften är tagen av {m[2]}." if m[1] == "open"
+     else f"{_task(m[1])[:-1]} och tagen av {m[2]}."),
     (r"^task \S+ is claimed by (.+)$", lambda m: f"Uppgiften är tagen av {m[1]}."),
     (r"^task \S+ is not an open user task", lambda m: "Uppgiften är inte längre öppen."),
     (r"^task \S+ is (\w+)$", lambda m: _task(m[1])),

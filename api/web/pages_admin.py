@@ -71,7 +71,8 @@ def messages():
     page = _engine().queries.messages(status=status or None, page=page_number(), per_page=PER_PAGE, newest_first=True)
     rows = [{"message": m, "correlation": json.loads(m.correlation_key or "{}")} for m in page.items]
     return render_template("admin_messages.html", tab="messages", page=page, rows=rows, status=status,
-                           pages=page_count(page))
+                           pages=page_count(page),
+                           cases=_cases(m.source_instance_id for m in page.items if m.source_instance_id))
 
 
 @bp.get("/incidents")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template
 
-from ..figures_csv import figures_csv
+from ..figures_csv import CSV_MIMETYPE, figures_csv
+from .labels import figure_labels
 from .session import login_required
 
 bp = Blueprint("followup", __name__, url_prefix="/uppfoljning")
@@ -17,11 +18,11 @@ def _figures() -> dict:
 @bp.get("")
 @login_required()
 def dashboard():
-    return render_template("followup.html", figures=_figures())
+    return render_template("followup.html", figures=_figures(), chart_labels=figure_labels())
 
 
 @bp.get("/nyckeltal.csv")
 @login_required()
 def as_csv():
-    return Response(figures_csv(_figures()), mimetype="text/csv",
+    return Response(figures_csv(_figures(), figure_labels()), content_type=CSV_MIMETYPE,
                     headers={"Content-Disposition": "attachment; filename=nyckeltal.csv"})

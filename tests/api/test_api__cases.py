@@ -135,7 +135,8 @@ def test_follow_up_report_as_json_and_csv(call):
     figures = call("GET", "/api/v1/reports/follow-up", "bygg")
     assert figures.status_code == 200 and figures.json["share_goal"] == 0.5
     csv = call("GET", "/api/v1/reports/follow-up", "bygg", headers={"Accept": "text/csv"})
-    assert csv.mimetype == "text/csv" and csv.data.decode().startswith("figure,key,value")
+    assert csv.mimetype == "text/csv" and csv.data.startswith("\ufeffNyckeltal;Uppdelning;Värde\r\n".encode())
+    assert "Mål för andelen;;0,5" in csv.data.decode("utf-8-sig")
 
 
 def test_stalled_instances_for_administrators(call, engine, clock):
