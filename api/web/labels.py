@@ -100,7 +100,8 @@ ISO_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?(
 
 
 def number(value, decimals: int = 2, grouped: bool = True) -> str:
-    """A number the Swedish way: "1 234,5" (no-break space between thousands, decimal comma)."""
+    """A number the Swedish way: "12 345,5" (no-break space between thousands, decimal comma);
+    four digits stay together ("2003", "1234,5"), as Swedish writing (and a year) has them."""
     if value is None or isinstance(value, bool):
         return yes_no(value) if isinstance(value, bool) else ""
     if isinstance(value, float) and value != value:  # NaN
@@ -110,6 +111,7 @@ def number(value, decimals: int = 2, grouped: bool = True) -> str:
         text = text.rstrip("0").rstrip(".")
     if text in ("-0", ""):
         text = "0"
+    grouped = grouped and abs(value) >= 10_000
     return text.replace(",", NBSP if grouped else "").replace(".", ",")
 
 
