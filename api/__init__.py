@@ -5,6 +5,7 @@ Routes parse input (marshmallow), call `engine.execute(command)` or a read query
 the result; they never commit and never touch SpiffWorkflow."""
 from __future__ import annotations
 
+import os
 from http import HTTPStatus
 
 from flask import Flask, make_response, request, send_from_directory
@@ -13,6 +14,7 @@ from flask_smorest.utils import prepare_response
 from sqlalchemy.exc import DataError
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.config import EngineConfig
 from engine.errors import EngineError
@@ -99,6 +101,9 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=engine.config.max_bpmn_bytes + 64 * 1024,
     )
     app.config.update(config)
+    if proxies := int(os.environ.get("KEDJA_TRUSTED_PROXIES") or 0):
+        # Behind that many reverse proxies: the client's address and scheme from their headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.json.ensure_ascii = False  # Swedish names as they are
     app.extensions["kedja"] = engine
     init_throttle(app)  # first: a throttled request stops before authentication
