@@ -45,8 +45,8 @@ SKIPPED = ("/static/", "/vendor/", "/api/", "/logout", "/login", "/oidc")
 @pytest.fixture
 def finished(make_engine, clock):
     """The chain of the scenario run to its end, then: a new procurement with its first task open,
-    a supplier about to bid, two participants (one paused by the administrator, one waiting for
-    the requirement), an administrator's reset, and the stall check run."""
+    a supplier about to bid, three participants (one paused by the administrator, one to be
+    identified, one waiting for the requirement), an administrator's reset, and the stall check run."""
     engine = make_engine(forms_dir=None)  # the real model and its forms
     chain = Chain(engine, clock)
     chain.deploy_model()
@@ -64,6 +64,8 @@ def finished(make_engine, clock):
     chain.start("supplier", f"{second}/S1", procurement_id=second, supplier_id="S1", supplier_name="Bygg AB")
     paused = chain.start("target_group", "P-010", participant_id="P-010", procurement_id=second, case_owner=AF,
                          district="Angered", coordination_association=story.NORDOST)
+    chain.start("target_group", "P-012", participant_id="P-012", procurement_id=second, case_owner=AF,
+                district="Angered", coordination_association=story.NORDOST)
     waiting = story.participant(chain, "P-011", "Angered", "Angered", "born_abroad", "other")
     admin = Actor("admin", SUPPORT)
     engine.execute(ResetInstance(waiting, "identify", admin))
