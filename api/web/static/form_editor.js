@@ -540,7 +540,9 @@
 
   function schema() { return buildObject(state.root, titleInput.value.trim()); }
 
+  let asked = 0;  // the newest preview asked for: an older answer arriving late is dropped
   async function refresh(submitter) {
+    const mine = ++asked;
     lastSchema = schema();
     jsonView.textContent = JSON.stringify(lastSchema, null, 2);
     const form = previewEl.querySelector("form");
@@ -550,8 +552,10 @@
     if (submitter && submitter.name === "check") body.check = true;
     const response = await fetch(editor.dataset.previewUrl, { method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(body) });
+    if (mine !== asked) return;
     if (!response.ok) { previewEl.textContent = "Förhandsvisningen kunde inte hämtas (" + response.status + ")."; return; }
     const answer = await response.json();
+    if (mine !== asked) return;
     previewEl.innerHTML = answer.html;  // rendered by the server's templates (escaped there)
     previewEl.dataset.state = submitter && submitter.name === "check" ? "checked" : "ready";
   }
