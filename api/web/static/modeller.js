@@ -39,7 +39,72 @@
   const problemsEl = document.getElementById("problems");
   const statusEl = document.getElementById("status");
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const modeler = new BpmnJS({ container: canvasEl, moddleExtensions: { kedja: KEDJA } });
+  // bpmn-js' own words (palette, context pad, replace menu) in Swedish; what is not here stays as it is.
+  const SWEDISH = {
+    "Activate hand tool": "Flytta diagrammet (hand)", "Activate lasso tool": "Markera flera (lasso)",
+    "Activate create/remove space tool": "Skapa eller ta bort utrymme", "Activate global connect tool": "Koppla ihop",
+    "Create start event": "Ny starthändelse", "Create intermediate/boundary event": "Ny mellanhändelse",
+    "Create end event": "Ny sluthändelse", "Create gateway": "Ny grind", "Create task": "Ny uppgift",
+    "Create expanded sub-process": "Ny delprocess", "Create data object reference": "Nytt dataobjekt",
+    "Create data store reference": "Nytt datalager", "Create pool/participant": "Ny pool", "Create group": "Ny grupp",
+    "Append end event": "Lägg till sluthändelse", "Append gateway": "Lägg till grind", "Append task": "Lägg till uppgift",
+    "Append intermediate/boundary event": "Lägg till mellanhändelse", "Append receive task": "Lägg till mottagande uppgift",
+    "Append message intermediate catch event": "Lägg till väntan på meddelande",
+    "Append timer intermediate catch event": "Lägg till timer", "Append signal intermediate catch event": "Lägg till väntan på signal",
+    "Append conditional intermediate catch event": "Lägg till väntan på villkor",
+    "Append compensation activity": "Lägg till kompensation", "Add text annotation": "Lägg till kommentar",
+    "Change element": "Byt typ", "Delete": "Ta bort", "Connect to other element": "Koppla till ett annat element",
+    "Connect using association": "Koppla med association", "Connect using data input association": "Koppla med dataflöde",
+    "Add lane above": "Ny bana ovanför", "Add lane below": "Ny bana nedanför", "Divide into two lanes": "Dela i två banor",
+    "Divide into three lanes": "Dela i tre banor", "Search in diagram": "Sök i diagrammet", "Search": "Sök",
+    "Align elements": "Justera element", "Distribute elements horizontally": "Fördela vågrätt",
+    "Distribute elements vertically": "Fördela lodrätt", "Toggle non-interrupting": "Avbryter inte / avbryter",
+    "Loop": "Upprepning", "Parallel multi-instance": "Flera parallellt", "Sequential multi-instance": "Flera i tur och ordning",
+    "Collection": "Samling", "Participant multiplicity": "Flera deltagare", "Open {element}": "Öppna {element}",
+    "Task": "Uppgift", "User task": "Användaruppgift", "Service task": "Tjänsteuppgift", "Send task": "Skickande uppgift",
+    "Receive task": "Mottagande uppgift", "Manual task": "Manuell uppgift", "Business rule task": "Regeluppgift",
+    "Script task": "Skriptuppgift", "Call activity": "Anropad process", "Sub-process": "Delprocess",
+    "Sub-process (collapsed)": "Delprocess (hopfälld)", "Sub-process (expanded)": "Delprocess (utfälld)",
+    "Event sub-process": "Händelsedelprocess", "Transaction": "Transaktion",
+    "Ad-hoc sub-process": "Ad hoc-delprocess", "Ad-hoc sub-process (collapsed)": "Ad hoc-delprocess (hopfälld)",
+    "Ad-hoc sub-process (expanded)": "Ad hoc-delprocess (utfälld)",
+    "Start event": "Starthändelse", "End event": "Sluthändelse", "Intermediate throw event": "Mellanhändelse (skickar)",
+    "Boundary event": "Kanthändelse", "Message start event": "Meddelande startar", "Timer start event": "Timer startar",
+    "Signal start event": "Signal startar", "Conditional start event": "Villkor startar", "Error start event": "Fel startar",
+    "Escalation start event": "Eskalering startar", "Compensation start event": "Kompensation startar",
+    "Message start event (non-interrupting)": "Meddelande startar (avbryter inte)",
+    "Timer start event (non-interrupting)": "Timer startar (avbryter inte)",
+    "Signal start event (non-interrupting)": "Signal startar (avbryter inte)",
+    "Conditional start event (non-interrupting)": "Villkor startar (avbryter inte)",
+    "Escalation start event (non-interrupting)": "Eskalering startar (avbryter inte)",
+    "Message intermediate catch event": "Väntar på meddelande", "Message intermediate throw event": "Skickar meddelande",
+    "Timer intermediate catch event": "Timer", "Signal intermediate catch event": "Väntar på signal",
+    "Signal intermediate throw event": "Skickar signal", "Conditional intermediate catch event": "Väntar på villkor",
+    "Escalation intermediate throw event": "Eskalerar", "Compensation intermediate throw event": "Kompenserar",
+    "Link intermediate catch event": "Länk (tar emot)", "Link intermediate throw event": "Länk (skickar)",
+    "Message end event": "Slut med meddelande", "Error end event": "Slut med fel", "Escalation end event": "Slut med eskalering",
+    "Signal end event": "Slut med signal", "Compensation end event": "Slut med kompensation",
+    "Cancel end event": "Slut med avbrott", "Terminate end event": "Avslutar allt",
+    "Message boundary event": "Meddelande på kanten", "Timer boundary event": "Timer på kanten",
+    "Error boundary event": "Fel på kanten", "Escalation boundary event": "Eskalering på kanten",
+    "Conditional boundary event": "Villkor på kanten", "Signal boundary event": "Signal på kanten",
+    "Cancel boundary event": "Avbrott på kanten", "Compensation boundary event": "Kompensation på kanten",
+    "Message boundary event (non-interrupting)": "Meddelande på kanten (avbryter inte)",
+    "Timer boundary event (non-interrupting)": "Timer på kanten (avbryter inte)",
+    "Escalation boundary event (non-interrupting)": "Eskalering på kanten (avbryter inte)",
+    "Conditional boundary event (non-interrupting)": "Villkor på kanten (avbryter inte)",
+    "Signal boundary event (non-interrupting)": "Signal på kanten (avbryter inte)",
+    "Exclusive gateway": "Exklusiv grind", "Parallel gateway": "Parallell grind", "Inclusive gateway": "Inkluderande grind",
+    "Complex gateway": "Komplex grind", "Event-based gateway": "Händelsestyrd grind",
+    "Event based instantiating Gateway": "Händelsestyrd startgrind",
+    "Parallel Event based instantiating Gateway": "Parallell händelsestyrd startgrind",
+    "Sequence flow": "Flöde", "Default flow": "Standardflöde", "Conditional flow": "Villkorat flöde",
+    "Data object reference": "Dataobjekt", "Data store reference": "Datalager",
+    "Empty pool/participant": "Tom pool", "Expanded pool/participant": "Utfälld pool",
+  };
+  const swedishWords = { translate: ["value", (template, replacements) => (SWEDISH[template] || template)
+    .replace(/{([^}]+)}/g, (_all, key) => (replacements || {})[key] || "{" + key + "}")] };
+  const modeler = new BpmnJS({ container: canvasEl, moddleExtensions: { kedja: KEDJA }, additionalModules: [swedishWords] });
   const modeling = modeler.get("modeling");
   const moddle = modeler.get("moddle");
   const registry = modeler.get("elementRegistry");
