@@ -18,7 +18,11 @@ def _figures() -> dict:
 @bp.get("")
 @login_required()
 def dashboard():
-    return render_template("followup.html", figures=_figures(), chart_labels=figure_labels())
+    figures = _figures()
+    # The order of each figure's keys (outcomes, phases in the process's order): JSON objects on
+    # the page come with their keys sorted, lists keep theirs.
+    order = {name: list(value) for name, value in figures.items() if isinstance(value, dict)}
+    return render_template("followup.html", figures=figures, chart_labels=dict(figure_labels(), order=order))
 
 
 @bp.get("/nyckeltal.csv")

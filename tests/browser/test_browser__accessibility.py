@@ -188,3 +188,73 @@ def test_a_task_form_is_filled_in_and_sent_with_the_keyboard_alone(engine, check
     instance = next(i for i in engine.queries.instances(per_page=100).items if i.business_key == "P-012")
     data = engine.queries.instance_data(instance.id)
     assert (data["target_group"], data["gender"], data["birth_year"]) == ("young", "man", 1990)
+
+
+def _case_of(engine, business_key: str) -> str:
+    return next(i.id for i in engine.queries.instances(per_page=100).items if i.business_key == business_key)
+
+
+def _readable_at_the_case(page, element_id: str) -> None:
+    """The diagram opens at a readable zoom with the case's place in view."""
+    expect(page.locator("#diagram")).to_have_attribute("data-state", "ready")
+    box = page.locator("#diagram").bounding_box()
+    shape = page.locator(f'#diagram [data-element-id="{element_id}"]').first.bounding_box()
+    assert shape and box["x"] <= shape["x"] and shape["x"] + shape["width"] <= box["x"] + box["width"], (box, shape)
+    assert box["y"] <= shape["y"] and shape["y"] + shape["height"] <= box["y"] + box["height"], (box, shape)
+    label = page.locator(f'#diagram [data-element-id="{element_id}"] text').first.bounding_box()
+    assert label["height"] >= 10, label  # about the size it was drawn at, not a few pixels
+
+
+def test_the_main_pages_of_each_role_for_the_eye(engine, page):
+    """Screenshots of what each role mostly sees (test-output/screenshots/main_*.png), with the
+    charts drawn and the diagrams readable at the case's place."""
+    def shot(name: str) -> None:
+        page.wait_for_load_state("networkidle")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"main_{name}.png"), full_page=True)
+
+    _login(page, "af")
+    shot("caseworker_inbox")
+    page.locator("#inbox tbody tr", has_text="P-012").get_by_role("link", name="Identifiera deltagare").click()
+    expect(page.locator("#f-target_group")).to_be_visible()
+    shot("caseworker_task")
+    page.goto(f"/cases/{_case_of(engine, 'P-012')}")
+    _readable_at_the_case(page, "identify")
+    shot("caseworker_case")
+    page.get_by_role("button", name="Zooma ut").click()
+    page.get_by_role("button", name="Hela processen").click()
+    page.get_by_role("button", name="Visa var ärendet är").click()
+    _readable_at_the_case(page, "identify")
+    page.goto(f"/cases/{_case_of(engine, 'P-002')}")  # finished: its end in view
+    expect(page.locator("#diagram")).to_have_attribute("data-state", "ready")
+    shot("caseworker_case_finished")
+    page.goto("/chains/UPH-2026-002")
+    expect(page.locator("table").nth(2)).to_contain_text("1 Identifiering")
+    shot("caseworker_chain")
+    page.goto("/uppfoljning")
+    expect(page.locator("body")).to_have_attribute("data-charts-drawn", "7")  # every chart has figures
+    shot("caseworker_follow_up")
+
+    page.context.clear_cookies()
+    _login(page, "bygg")
+    shot("supplier_inbox")
+    page.locator("#inbox tbody tr", has_text="UPH-2026-002").get_by_role("link").first.click()
+    shot("supplier_task")
+    page.goto(f"/cases/{_case_of(engine, 'UPH-2026-001/S1')}")
+    expect(page.locator("#case-facts")).to_contain_text("Leverantörens namn")
+    shot("supplier_case")
+
+    page.context.clear_cookies()
+    _login(page, "owner")
+    expect(page.locator("#canvas")).to_have_attribute("data-state", "ready")
+    shot("owner_modeller")
+
+    page.context.clear_cookies()
+    _login(page, "admin")
+    for path, name in (("/admin", "admin_instances"), ("/admin/stalled", "admin_stalled"),
+                       ("/admin/messages", "admin_messages"), ("/admin/audit", "admin_audit")):
+        page.goto(path)
+        shot(name)
+    page.goto(f"/cases/{_case_of(engine, 'UPH-2026-001')}")
+    expect(page.locator("#case-facts")).to_contain_text("Beställande organisation")
+    shot("admin_procurement_case")

@@ -40,12 +40,18 @@
   const MIN = 0.2;
   const MAX = 3;
 
-  // Where the case is: the failed element, else the open tasks and waits, else the last done.
+  // Where the case is: the failed element, else the open tasks and waits, else (a finished case)
+  // the end it reached.
   function current() {
+    const shape = (id) => registry.get(id);
+    const drawn = (e) => e && e.width !== undefined;
     const ids = [progress.error, ...progress.open, ...progress.active].filter(Boolean);
-    let shapes = ids.map((id) => registry.get(id)).filter((e) => e && e.width !== undefined);
-    if (!shapes.length && progress.done.length) {
-      shapes = progress.done.map((id) => registry.get(id)).filter((e) => e && e.width !== undefined).slice(-1);
+    let shapes = ids.map(shape).filter(drawn);
+    if (!shapes.length) {
+      const done = progress.done.map(shape).filter(drawn);
+      shapes = done.filter((e) => e.type === "bpmn:EndEvent" && !(e.parent && /SubProcess/.test(e.parent.type)));
+      if (!shapes.length) shapes = done.filter((e) => e.type === "bpmn:EndEvent").slice(0, 1);
+      if (!shapes.length) shapes = done.slice(-1);
     }
     return shapes;
   }

@@ -9,6 +9,9 @@
   const COLOURS = ["#1f6feb", "#2da44e", "#bf8700", "#cf222e", "#8250df", "#0a7ea4", "#6e7781", "#e16f24"];
   const EMPTY = "Inga uppgifter ännu";
   const name = (kind, key) => (names[kind] && names[kind][key]) || key;
+  // A figure's keys in their own order (outcomes as listed, phases in the process's order).
+  const keysOf = (figure) => (names.order && names.order[figure]) || Object.keys(figures[figure] || {});
+  const valuesOf = (figure) => keysOf(figure).map((key) => (figures[figure] || {})[key]);
   const number = (value) => (value === null || value === undefined ? "–"
     : Number(value).toLocaleString("sv-SE", { maximumFractionDigits: 2 }));
   let handled = 0;
@@ -55,9 +58,12 @@
   const stacked = { scales: { x: { stacked: true }, y: { stacked: true, ticks: { precision: 0 } } } };
 
   // A table of key -> outcome -> count as one stacked bar per key, a colour per outcome.
-  function byOutcome(id, table, kind) {
-    const keys = Object.keys(table);
-    const outcomes = [...new Set(keys.flatMap((key) => Object.keys(table[key] || {})))];
+  function byOutcome(id, figure, kind) {
+    const table = figures[figure] || {};
+    const keys = keysOf(figure);
+    const found = new Set(keys.flatMap((key) => Object.keys(table[key] || {})));
+    const outcomes = keysOf("people_by_outcome").filter((o) => found.has(o))
+      .concat([...found].filter((o) => !keysOf("people_by_outcome").includes(o)));
     chart(id, "bar", keys.map((key) => name(kind, key)), outcomes.map((outcome, i) => ({
       label: name("outcome", outcome), data: keys.map((key) => Number((table[key] || {})[outcome] || 0)),
       backgroundColor: COLOURS[i % COLOURS.length] })), stacked);
@@ -70,18 +76,15 @@
     { label: "Mål (%)", data: Object.keys(share).map(() => Math.round(figures.share_goal * 100)), type: "line",
       borderColor: COLOURS[3], pointRadius: 0 },
   ], { scales: { y: { min: 0, max: 100 } } });
-  const outcome = figures.people_by_outcome || {};
-  chart("outcome", "bar", Object.keys(outcome).map((key) => name("outcome", key)),
-    one("Personer", Object.values(outcome).map(Number)), { scales: { y: { ticks: { precision: 0 } } } });
-  byOutcome("target-group", figures.people_by_target_group || {}, "target_group");
-  byOutcome("gender", figures.people_by_gender || {}, "gender");
-  byOutcome("district", figures.people_by_district || {}, "district");
-  const lead = figures.lead_time_days_by_phase || {};
-  chart("lead-time", "bar", Object.keys(lead).map((key) => name("phase", key)),
-    one("Dagar", Object.values(lead).map((v) => (v && typeof v === "object" ? v.median ?? v.mean ?? null : v))));
-  const dropout = figures.dropout_by_phase || {};
-  chart("dropout", "bar", Object.keys(dropout).map((key) => name("phase", key)),
-    one("Andel (%)", Object.values(dropout).map((d) => (d && d.entered ? Math.round((d.rate || 0) * 100) : null))),
+  chart("outcome", "bar", keysOf("people_by_outcome").map((key) => name("outcome", key)),
+    one("Personer", valuesOf("people_by_outcome").map(Number)), { scales: { y: { ticks: { precision: 0 } } } });
+  byOutcome("target-group", "people_by_target_group", "target_group");
+  byOutcome("gender", "people_by_gender", "gender");
+  byOutcome("district", "people_by_district", "district");
+  chart("lead-time", "bar", keysOf("lead_time_days_by_phase").map((key) => name("phase", key)),
+    one("Dagar", valuesOf("lead_time_days_by_phase").map((v) => (v && typeof v === "object" ? v.median ?? v.mean ?? null : v))));
+  chart("dropout", "bar", keysOf("dropout_by_phase").map((key) => name("phase", key)),
+    one("Andel (%)", valuesOf("dropout_by_phase").map((d) => (d && d.entered ? Math.round((d.rate || 0) * 100) : null))),
     { scales: { y: { min: 0, max: 100 } } }, true);
   document.body.dataset.charts = String(handled);
   document.body.dataset.chartsDrawn = String(drawn);
