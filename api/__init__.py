@@ -105,6 +105,7 @@ def create_app(config: dict | None = None) -> Flask:
         # Behind that many reverse proxies: the client's address and scheme from their headers.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.json.ensure_ascii = False  # Swedish names as they are
+    app.json.sort_keys = False  # a form's fields in the order its owner wrote them
     app.extensions["kedja"] = engine
     init_throttle(app)  # first: a throttled request stops before authentication
     api = KedjaApi(app)
