@@ -24,6 +24,7 @@ from forms import validate, with_options
 
 from ..problems import problem
 from .formrender import data_from_form, fields_of, row_counts
+from .problem_texts import problem_swedish
 from .session import login_required
 
 bp = Blueprint("forms_editor", __name__, url_prefix="/formular")
@@ -160,7 +161,8 @@ def save(key):
                                                          deployed_by=g.account.username))
     except DeploymentRejected as rejected:  # a rule the editor's own check does not know
         return problem(422, "Formuläret kan inte driftsättas",
-                       errors=[{"field": "(formuläret)", "message": p.message} for p in rejected.problems])
+                       errors=[{"field": "(formuläret)", "message": problem_swedish(p.message), "message_en": p.message}
+                               for p in rejected.problems])
     body = {"key": deployed.key, "version": deployed.version, "created": created, "title": deployed.title,
             "url": url_for("forms_editor.edit", key=deployed.key)}
     return jsonify(body), 201 if created else 200

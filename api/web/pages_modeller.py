@@ -13,6 +13,7 @@ from ..problems import problem
 from . import bpmn_diff
 from .messages import swedish
 from .pages_forms import form_choices
+from .problem_texts import problems_json
 from .session import login_required
 
 bp = Blueprint("modeller", __name__, url_prefix="/modeller")
@@ -125,7 +126,8 @@ def _xml_body() -> str:
 
 
 def _as_json(problems: list[Problem]) -> list[dict]:
-    return [{"element_id": p.element_id, "line": p.line, "file": p.file, "message": p.message} for p in problems]
+    """For the modeller's page: `message` in Swedish, `message_en` the engine's (the API's) words."""
+    return problems_json(problems)
 
 
 @bp.post("/check")

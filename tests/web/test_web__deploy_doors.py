@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from api import create_app
+from api.web.problem_texts import known, problem_swedish
 from engine.cli import deploy_initial, main
 
 from ..helpers import PG_URL, model_engine, scripted_bpmn
@@ -49,9 +50,12 @@ def doors(make_engine, database_url, tmp_path, monkeypatch):
         response = client.post("/modeller/deploy", json={"xml": xml}, headers={"X-CSRFToken": owner.token})
         assert response.status_code == 422, response.get_data(as_text=True)
         checked = client.post("/modeller/check", json={"xml": xml}, headers={"X-CSRFToken": owner.token})
-        assert [p["message"] for p in checked.get_json()["problems"]] == \
-            [e["message"] for e in response.get_json()["errors"]]  # the check tells what deploy refuses
-        return [e["message"] for e in response.get_json()["errors"]]
+        assert [(p["message"], p["message_en"]) for p in checked.get_json()["problems"]] == \
+            [(e["message"], e["message_en"]) for e in response.get_json()["errors"]]  # check tells what deploy refuses
+        for error in response.get_json()["errors"]:  # the page says it in Swedish, the engine's words kept
+            assert error["message"] == problem_swedish(error["message_en"]) != error["message_en"]
+            assert known(error["message_en"]), error["message_en"]
+        return [e["message_en"] for e in response.get_json()["errors"]]
 
     def cli(xml: str) -> list[str]:
         path = tmp_path / "scripted.bpmn"

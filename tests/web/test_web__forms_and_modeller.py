@@ -55,7 +55,7 @@ def test_the_modeller_checks_like_kedja_check_and_deploys_a_new_version(browser,
     broken = xml.replace('name="requirement_decided"', 'name="requirement_decided_v2"')
     problems = owner.client.post("/modeller/check", json={"xml": broken}, headers=headers).json["problems"]
     found = [(p["element_id"], p["message"]) for p in problems if p["file"] == "procurement v1"]
-    assert ("send_requirement", "message 'requirement_decided' is thrown but nothing in the set catches it") in found
+    assert ("send_requirement", "Meddelandet 'requirement_decided' skickas, men ingen process tar emot det.") in found
     response = owner.client.post("/modeller/deploy", json={"xml": broken}, headers=headers)
     assert response.status_code == 422 and response.mimetype == "application/problem+json"
     assert [d.version for d in engine.queries.definitions() if d.key == "target_group"] == [1]
