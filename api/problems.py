@@ -68,7 +68,8 @@ def from_engine(err: EngineError) -> Response:
         return problem(422, str(err), errors=[{"field": e.field, "message": e.message} for e in err.fields])
     if isinstance(err, DeploymentRejected):
         return problem(422, "the diagram cannot be deployed", errors=[
-            {"element_id": p.element_id, "line": p.line, "message": p.message} for p in err.problems])
+            {"element_id": p.element_id, "line": p.line, "file": p.file, "message": p.message}
+            for p in err.problems])
     if isinstance(err, StepFailed):
         return problem(409, str(err), instance_id=err.instance_id, element_id=err.element_id)
     return problem(400, str(err))
