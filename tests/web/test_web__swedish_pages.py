@@ -339,3 +339,17 @@ def test_the_follow_up_page_names_its_figures_in_swedish(finished):
     names = json.loads(re.search(r'<script type="application/json" id="chart-labels">(.*?)</script>', html, re.S)[1])
     assert names["gender"]["woman"] == "Kvinna" and names["outcome"]["other_occupation"] == "Annan sysselsättning"
     assert names["phase"]["praktik_anställning"] == "Praktik eller anställning"
+
+
+def test_a_number_is_typed_and_shown_again_with_a_decimal_comma(finished):
+    engine, _cases = finished
+    app = create_app({"KEDJA_ENGINE": engine, "SECRET_KEY": "swedish-pages"})
+    [register] = engine.queries.inbox(HIGAB).items
+    higab = Browser(app.test_client())
+    higab.login("higab")
+    higab.get(f"/tasks/{register.id}")
+    response = higab.post(f"/tasks/{register.id}", {"estimated_value_msek": "1234,5", "kind": "service"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'value="1234,5"' in html  # kept as typed: 1234.5 read back
+    text, _links = _read(html)
+    assert "Formuläret har fel" in text and "Obligatoriskt fält" in text
