@@ -96,7 +96,10 @@ def test_sigkill_mid_load_keeps_every_acknowledged_change(make_engine, database_
     threads = [threading.Thread(target=load, args=(w,)) for w in range(4)]
     for thread in threads:
         thread.start()
-    time.sleep(4)
+    started_at = time.monotonic()  # load for 4 s, longer on a busy machine until some work is done
+    while time.monotonic() - started_at < 60 and (
+            time.monotonic() - started_at < 4 or len(acknowledged["completed"]) <= 5):
+        time.sleep(0.2)
     os.kill(server.pid, signal.SIGKILL)  # mid-load
     server.wait(10)
     stop.set()
