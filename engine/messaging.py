@@ -120,7 +120,11 @@ def route(engine: "Engine", message_id: str, follow: FollowUps) -> str:
         if RETRY in outcomes:
             # A receiver could not be reached for now: leave the message pending for a later
             # sweep (deliveries already made are not repeated), or an incident past the limit.
-            incidents.count_failure(engine, message, "; ".join(errors) or "a receiver was busy")
+            if errors:  # something failed: counted, retried later, an incident past the limit
+                incidents.count_failure(engine, message, "; ".join(errors))
+            else:  # a receiver was busy: free for the next sweep, as a lost race is no failure
+                message.lease_owner = message.lease_until = None
+                message.last_error = "a receiver was busy; retried by the sweep"
             uow.commit()
             return message.status
         if uow.repo.delivery_count(message_id) > 0:
@@ -170,9 +174,7 @@ def deliver(engine: "Engine", message_id: str, instance_id: str, follow: FollowU
             if errors is not None:
                 errors.append(f"{type(err).__name__}: {err}")
             return RETRY
-    if errors is not None:
-        errors.append(f"instance {instance_id} was busy ({engine.config.delivery_retries} tries)")
-    return RETRY
+    return RETRY  # lost every race: busy, not broken (not counted towards an incident)
 
 
 def _start_by_message(engine: "Engine", uow, message, definition_id: int, follow: FollowUps) -> str:

@@ -149,6 +149,8 @@ class Engine:
             routed += 1
             try:
                 messaging.route(self, message_id, follow)
+            except ConcurrentUpdate:  # a lost race: the sweep routes it (not counted as a failure)
+                log.info("after-commit routing of message %s lost a race; the sweep will retry", message_id)
             except Exception as err:  # one failure must not stop the rest
                 log.exception("after-commit routing of message %s failed; the sweep will retry", message_id)
                 incidents.message_failed(self, message_id, err)

@@ -61,6 +61,9 @@ def sweep(engine: "Engine", limit: int) -> SweepReport:
         follow = FollowUps()  # a queue per item keeps failures apart
         try:
             messaging.route(engine, message_id, follow)
+        except ConcurrentUpdate as err:  # a lost race, not a failure: a later sweep tries again
+            log.info("routing message %s: %s", message_id, err)
+            return False
         except Exception as err:  # isolate: a later sweep tries again, up to the limit
             log.exception("routing message %s failed", message_id)
             incidents.message_failed(engine, message_id, err)
