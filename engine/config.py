@@ -65,7 +65,7 @@ class EngineConfig:
     # The messages one request routes after its commit before it leaves the rest to the sweep.
     inline_routes: int = 20
     # How many timers or messages one sweep works on at once (each in its own transaction).
-    sweep_threads: int = 4
+    sweep_threads: int = 1
     # Identifies this node in leases (several service processes may share one database).
     node_name: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
 

@@ -28,7 +28,7 @@ HOSTILE = {
 
 @pytest.fixture
 def engine(make_engine):
-    return make_engine(script_cpu_seconds=CPU_SECONDS, script_timeout_seconds=TIMEOUT_SECONDS)
+    return make_engine(script_cpu_seconds=CPU_SECONDS, script_timeout_seconds=TIMEOUT_SECONDS, sweep_threads=4)
 
 
 @pytest.fixture
