@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import math
 import multiprocessing
+import multiprocessing.util
 import os
 import resource
 import signal
@@ -110,6 +111,9 @@ class ScriptPool:
                 self._pool = ProcessPool(max_workers=self.limits.workers, initializer=_init_worker,
                                          initargs=(self.limits.memory_bytes,), context=context)
                 self._pid = os.getpid()
+                # A process started by multiprocessing joins its children when its target returns,
+                # before atexit runs: without this finalizer it would wait for the workers for ever.
+                multiprocessing.util.Finalize(None, self.stop, exitpriority=100)
             return self._pool
 
     def run(self, script: str, context: dict, external: dict | None = None) -> dict:
