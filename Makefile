@@ -26,11 +26,13 @@ run: $(STAMP) $(NODE_STAMP)
 
 ## test: the whole test suite (SQLite; set KEDJA_TEST_DATABASE_URL for PostgreSQL). The browser
 ## tests need /usr/bin/chromium (Debian's chromium; .ci/run installs it) and are skipped without it.
+## Tests run in TEST_WORKERS processes (pytest-xdist; a module's tests stay in one process).
+TEST_WORKERS ?= 3
 test: $(STAMP) $(NODE_STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 test-postgres: $(STAMP) $(NODE_STAMP)
-	KEDJA_TEST_DATABASE_URL=$${KEDJA_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(BIN)/pytest -q
+	KEDJA_TEST_DATABASE_URL=$${KEDJA_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 ## bench: the engine-overhead benchmark (prints its figures)
 bench: $(STAMP)
