@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -282,3 +283,13 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     instance_id: Mapped[str] = mapped_column(String(36))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class DemoClockRow(Base):
+    """How far `kedja demo` has moved time forward (one row, id 1); never read outside demo mode."""
+
+    __tablename__ = "demo_clock"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offset_seconds: Mapped[float] = mapped_column(Float, nullable=False, default=0.0, server_default="0")
+    moved_by: Mapped[str | None] = mapped_column(String(200))
+    moved_at: Mapped[datetime | None] = mapped_column(DateTime)
