@@ -27,9 +27,10 @@ from .stalls import REASONS
 PROCESSES_DIR = Path(os.environ.get("KEDJA_PROCESSES_DIR", "processes"))
 
 
-def open_engine() -> Engine:
-    """The engine on KEDJA_DATABASE_URL, its schema migrated."""
-    engine = build_engine(EngineConfig.from_env())
+def open_engine(demo: bool = False) -> Engine:
+    """The engine on KEDJA_DATABASE_URL, its schema migrated; `demo`: in demo mode (`kedja demo`:
+    a clock an administrator may move forward)."""
+    engine = build_engine(EngineConfig.from_env(demo=demo))
     migrate.upgrade(engine.sql_engine)
     return engine
 

@@ -197,3 +197,14 @@ class RetryIncident:
     kind: str
     id: str
     actor: Actor = field(default_factory=Actor.system)
+
+
+@dataclass(frozen=True)
+class AdvanceDemoClock:
+    """Demo mode only: move the engine's clock forward by `days` and `hours` (an administrator,
+    recorded as who moved it), then fire the timers that fell due. Outside demo mode the clock
+    is the real one and this is refused."""
+
+    actor: Actor
+    days: float = 0
+    hours: float = 0

@@ -66,6 +66,10 @@ class EngineConfig:
     inline_routes: int = 20
     # How many timers or messages one sweep works on at once (each in its own transaction).
     sweep_threads: int = 1
+    # Demo mode (`kedja demo`): the clock is the real time plus an offset an administrator moves
+    # forward (engine/demo.py), read from the database at most once per demo_clock_refresh_seconds.
+    demo: bool = False
+    demo_clock_refresh_seconds: float = 1.0
     # Identifies this node in leases (several service processes may share one database).
     node_name: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
 

@@ -49,6 +49,10 @@ class InvalidState(EngineError):
     """The target exists but is not in a state that allows the command."""
 
 
+class NotInDemoMode(InvalidState):
+    """Only `kedja demo` allows this (moving the clock): elsewhere time is the real time."""
+
+
 class InvalidInput(EngineError):
     """The command's arguments are malformed; `fields` names each bad field (form data)."""
 

@@ -13,11 +13,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from forms import validate as validate_form
 
-from . import accounts, deploying, incidents, lifecycle, messaging, sandbox, script_pool, stalls, starting, timers
+from . import accounts, demo, deploying, incidents, lifecycle, messaging, sandbox, script_pool, stalls, starting, timers
 from . import workflow as wf
 from .clock import Clock, utc_naive
 from .commands import (
     Actor,
+    AdvanceDemoClock,
     ClaimTask,
     CompleteTask,
     CorrelateMessage,
@@ -92,6 +93,8 @@ class Engine:
                                                 config.script_timeout_seconds, config.script_workers))
         self.sql_engine = make_sql_engine(config.database_url, config.database_schema)
         self.session_factory = make_session_factory(self.sql_engine)
+        if config.demo:  # the real time plus how far an administrator moved it (engine/demo.py)
+            self.clock = demo.demo_clock(self, self.clock, config.demo_clock_refresh_seconds)
         self.processes = ProcessCache()
         self.workflows = WorkflowCache(config.workflow_cache_size)
         self.forms = FormStore(self.session_factory, config.forms_dir)
@@ -118,6 +121,7 @@ class Engine:
             MigrateInstance: lambda cmd, follow: lifecycle.migrate(self, cmd, follow),
             RetryIncident: lambda cmd, follow: incidents.retry(self, cmd, follow),
             MigrateVersion: lambda cmd, follow: lifecycle.migrate_version(self, cmd, follow),
+            AdvanceDemoClock: lambda cmd, follow: demo.advance(self, cmd, follow),
         }
 
     # --- plumbing ----------------------------------------------------------------------
