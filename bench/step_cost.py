@@ -4,7 +4,7 @@ A loop process (a user task that loops back) is completed 1,000 times in one ins
 rounds each time one step of that instance and one step of a new instance after its 10th
 completed task, alternately, so that both are measured on the same database (its size, its
 write-ahead log) and only the instance's own history differs; medians are compared. Goal:
-ratio <= 1.5. Measured with the default (history cut: see engine/workflow_history.py) and with
+ratio <= 1.5. Measured with the default (history cut: see engine/spiff/history.py) and with
 the whole history kept in the saved state (KEDJA_HISTORY_LEVELS=0).
 
     python bench/step_cost.py

@@ -45,7 +45,7 @@ class EngineConfig:
     sweep_batch_size: int = 100
     # Completed history kept whole in an instance's saved state: this many tree levels above
     # what is still live (older history is kept only as far as SpiffWorkflow still reads it, see
-    # engine/workflow_history.py); 0 keeps the whole tree, whose cost grows with every step.
+    # engine/spiff/history.py); 0 keeps the whole tree, whose cost grows with every step.
     history_levels: int = 20
     # Live workflows kept in memory between steps (per process; 0: rebuild every step).
     workflow_cache_size: int = 500

@@ -1,4 +1,4 @@
-"""Reading diagrams: safe XML parsing, SpiffWorkflow specs, and Kedja's own metadata.
+"""Reading diagrams: safe XML parsing, Kedja's own metadata, and the specs (engine/spiff/parsing.py).
 
 A diagram is untrusted input. It is size-checked, then gated by defusedxml (no DOCTYPE, no
 entities), then parsed by lxml with entity resolution and network access off, and only then
@@ -20,12 +20,10 @@ from dataclasses import dataclass, field
 import defusedxml.ElementTree as safe_et
 from defusedxml import DefusedXmlException
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from . import sandbox
 from .errors import DeploymentRejected, Problem
+from .spiff.parsing import Specs
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -117,7 +115,7 @@ class ParsedFile:
     checksum: str
     models: dict[str, ProcessModel]
     external_messages: set[str]
-    parser: SpiffBpmnParser
+    specs: Specs
 
 
 def checksum_of(xml: str) -> str:
@@ -335,22 +333,14 @@ def _merge_called(models: dict[str, ProcessModel], processes: dict, names, prope
                     target.setdefault(element, info)
 
 
-def _spiff_problem(err: Exception, filename: str | None) -> Problem:
-    if isinstance(err, ValidationException):
-        return Problem(str(err).split("\n")[0], err.id or None, err.line_number or None, filename)
-    return Problem(f"{type(err).__name__}: {err}", file=filename)
-
-
 def parse_file(data: bytes | str, max_bytes: int, filename: str | None = None) -> ParsedFile:
     """Parse and check one diagram; raise DeploymentRejected with every problem found."""
     root = read_xml(data, max_bytes, filename)
     xml = data.decode("utf-8", errors="strict") if isinstance(data, bytes) else data  # checked UTF-8 above
     problems = _expression_problems(root, filename)
-    parser = SpiffBpmnParser(validator=VALIDATOR)
-    try:
-        parser.add_bpmn_xml(root, filename)
-    except (ValidationException, SpiffWorkflowException, etree.LxmlError, KeyError, ValueError) as err:
-        raise DeploymentRejected(problems + [_spiff_problem(err, filename)]) from err
+    specs = Specs()
+    if refusal := specs.add(root, filename):
+        raise DeploymentRejected(problems + [refusal])
     names = {m.get("id"): m.get("name") or m.get("id") for m in root.iter(f"{{{BPMN_NS}}}message")}
     external = {m.get("name") or m.get("id") for m in root.iter(f"{{{BPMN_NS}}}message")
                 if m.get(_kedja("external")) == "true"}
@@ -364,15 +354,10 @@ def parse_file(data: bytes | str, max_bytes: int, filename: str | None = None) -
     _merge_called(models, processes, names, properties, filename, problems)
     if not models:
         problems.append(Problem("no executable process in the file", file=filename))
-    for key in models:
-        try:
-            parser.get_spec(key)
-            parser.get_subprocess_specs(key)
-        except (ValidationException, SpiffWorkflowException, KeyError, ValueError) as err:
-            problems.append(_spiff_problem(err, filename))
+    problems += specs.problems(models, filename)
     if problems:
         raise DeploymentRejected(problems)
-    return ParsedFile(xml, checksum_of(xml), models, external, parser)
+    return ParsedFile(xml, checksum_of(xml), models, external, specs)
 
 
 def check_set(files: dict[str, ParsedFile]) -> list[Problem]:

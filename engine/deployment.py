@@ -12,7 +12,7 @@ from .errors import DeploymentRejected, Problem
 from .form_store import FORM_KEY, FormStore, form_problems
 from .models import MessageStartEvent, ProcessDefinition
 from .repository import Repository
-from .workflow import CompiledProcess
+from .spiff.workflow import CompiledProcess
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ class ProcessCache:
         return compiled
 
     def put(self, row: ProcessDefinition, parsed: ParsedFile) -> CompiledProcess:
-        compiled = CompiledProcess(row.id, row.key, row.version, parsed.parser.get_spec(row.key),
-                                   parsed.parser.get_subprocess_specs(row.key), parsed.models[row.key],
+        compiled = CompiledProcess(row.id, row.key, row.version, parsed.specs.spec(row.key),
+                                   parsed.specs.subprocess_specs(row.key), parsed.models[row.key],
                                    json.loads(row.form_versions or "{}"))
         with self._lock:
             return self._compiled.setdefault(row.id, compiled)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import workflow as wf
 from .clock import utc_naive
 from .commands import (
     MigrateInstance,
@@ -21,6 +20,7 @@ from .commands import (
 from .errors import EngineError, InvalidState, NotFound
 from .models import AuditEntry
 from .repository import ACTIVE_STATUSES
+from .spiff import workflow as wf
 from .uow import FollowUps
 
 if TYPE_CHECKING:  # only for annotations: the service imports this module

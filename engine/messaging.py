@@ -17,12 +17,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from . import incidents
-from . import workflow as wf
 from .clock import utc_naive
 from .commands import CorrelateMessage
 from .errors import ConcurrentUpdate, EngineError, InvalidInput, NotFound, StepFailed
 from .models import Delivery, Message
 from .repository import ACTIVE_STATUSES
+from .spiff import workflow as wf
 from .uow import SKIP, FollowUps
 
 log = logging.getLogger("kedja.messaging")

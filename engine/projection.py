@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from . import stalls
-from . import workflow as wf
 from .assignment import resolve
 from .clock import utc_naive
 from .models import Instance, InstanceFacts, TaskRow, Wait
 from .repository import Repository
+from .spiff import workflow as wf
 
 
 @dataclass

@@ -27,7 +27,7 @@ from .models import (
 )
 from .reports import FollowUpFigures, follow_up_figures
 from .repository import Repository, fetch
-from .workflow import current_data, deserialize, element_progress, task_data
+from .spiff.workflow import current_data, deserialize, element_progress, task_data
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,9 @@ import re
 import sys
 import time
 import traceback
+from collections.abc import Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from types import MappingProxyType
@@ -44,35 +46,53 @@ SAFE_BUILTINS: dict[str, Any] = {
         "sum", "tuple", "zip", "True", "False", "None", "ValueError", "KeyError",
     )
 }
-# The moment of the step that runs the code (the engine's clock) and the city's zone, so that
-# `datetime.now()` in a script and a timer date without a zone mean the same wall time.
-_step_now: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("kedja_step_now", default=None)
-_zone: list[ZoneInfo] = [ZoneInfo("Europe/Stockholm")]
+# The step that runs the code: its moment (the engine's clock), the city's zone and the
+# model's settings. A context variable, so that engines with different settings in one process,
+# and threads running steps at the same time, do not see each other's: nothing here is
+# module-wide state that an engine sets.
+@dataclass(frozen=True)
+class StepContext:
+    now: datetime | None
+    zone: ZoneInfo
+    settings: Mapping[str, Any]
 
 
-def use_timezone(name: str) -> None:
-    _zone[0] = ZoneInfo(name)
-
-
-def zone_name() -> str:
-    return _zone[0].key
+_step: contextvars.ContextVar[StepContext] = contextvars.ContextVar(
+    "kedja_step", default=StepContext(None, ZoneInfo("Europe/Stockholm"), MappingProxyType({})))  # noqa: B039 (frozen)
 
 
 @contextmanager
-def step_time(now: datetime | None) -> Iterator[None]:
-    token = _step_now.set(now)
+def step_context(now: datetime | None, zone: str | None = None, settings: dict | None = None) -> Iterator[None]:
+    """Run code as part of a step at `now`, in `zone`, reading `settings` (each defaults to the
+    enclosing step's)."""
+    current = _step.get()
+    token = _step.set(StepContext(
+        now, ZoneInfo(zone) if zone else current.zone,
+        MappingProxyType(dict(settings)) if settings is not None else current.settings))
     try:
         yield
     finally:
-        _step_now.reset(token)
+        _step.reset(token)
+
+
+def zone() -> ZoneInfo:
+    return _step.get().zone
+
+
+def zone_name() -> str:
+    return _step.get().zone.key
 
 
 def step_moment() -> datetime | None:
-    return _step_now.get()
+    return _step.get().now
+
+
+def current_settings() -> dict:
+    return dict(_step.get().settings)
 
 
 def _moment() -> datetime:
-    return _step_now.get() or datetime.now(timezone.utc)
+    return _step.get().now or datetime.now(timezone.utc)
 
 
 class _CityDatetime(datetime):
@@ -85,7 +105,7 @@ class _CityDatetime(datetime):
     @classmethod
     def now(cls, tz=None):
         moment = _moment()
-        return moment.astimezone(tz) if tz is not None else moment.astimezone(_zone[0]).replace(tzinfo=None)
+        return moment.astimezone(tz) if tz is not None else moment.astimezone(zone()).replace(tzinfo=None)
 
     @classmethod
     def today(cls):
@@ -107,18 +127,7 @@ class _CityDate(date):
 
 SAFE_GLOBALS: dict[str, Any] = {
     "date": _CityDate, "datetime": _CityDatetime, "timedelta": timedelta, "timezone": timezone,
-    # The model's settings (e.g. screening thresholds), read-only: see `use_settings`.
-    "settings": MappingProxyType({}),
 }
-
-
-def use_settings(values: dict) -> None:
-    """Make the model's settings readable as `settings['name']` in every expression."""
-    SAFE_GLOBALS["settings"] = MappingProxyType(dict(values))
-
-
-def current_settings() -> dict:
-    return dict(SAFE_GLOBALS["settings"])
 
 
 FORBIDDEN_NAMES = frozenset({
@@ -338,8 +347,8 @@ SAFE_BUILTINS["range"] = _bounded_range
 
 def _globals(context: dict, external: dict | None, settings: dict | None = None) -> dict:
     scope = {"__builtins__": SAFE_BUILTINS, **SAFE_GLOBALS, **GUARD_FUNCTIONS}
-    if settings is not None:
-        scope["settings"] = MappingProxyType(dict(settings))
+    # The model's settings (e.g. screening thresholds), read-only, as `settings['name']`.
+    scope["settings"] = MappingProxyType(dict(settings)) if settings is not None else _step.get().settings
     scope.update(external or {})
     scope.update(context)
     return scope
@@ -379,11 +388,9 @@ def run_script(script: str, context: dict, external: dict | None, settings: dict
     """Run a script and return the task data it leaves: what it assigned, without the
     helpers or functions it defined. Runs in a worker process (engine/script_pool.py), at
     the step's moment `now` in the city's `zone`."""
-    if zone:
-        use_timezone(zone)
     scope = _globals(context, external, settings)
     try:
-        with step_time(now):
+        with step_context(now, zone, settings):
             exec(_compiled(script, "exec"), scope)
     except SandboxViolation:
         raise
@@ -394,7 +401,7 @@ def run_script(script: str, context: dict, external: dict | None, settings: dict
         raise ScriptFailed(detail, _failing_line(err)) from None
     result = {}
     for key, value in scope.items():
-        if key == "__builtins__" or key in SAFE_GLOBALS or key in GUARD_FUNCTIONS or callable(value):
+        if key in ("__builtins__", "settings") or key in SAFE_GLOBALS or key in GUARD_FUNCTIONS or callable(value):
             continue
         if external and key in external:
             continue

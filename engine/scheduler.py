@@ -35,19 +35,20 @@ def _add_job(scheduler, engine: Engine) -> None:
                       id="kedja-stalls", max_instances=1, coalesce=True, replace_existing=True)
 
 
-def _warm_scripts() -> None:
+def _warm_scripts(engine: Engine) -> None:
     """Start the script workers beside the server (not at its first script), without holding
     up its first requests."""
     def warm():
         try:
-            POOL.warm()
+            with engine.step_settings():  # the engine's pool size and limits
+                POOL.warm()
         except Exception:  # a script then starts them itself
             log.exception("starting the script workers failed")
     threading.Thread(target=warm, name="kedja-script-warmup", daemon=True).start()
 
 
 def start_background(engine: Engine) -> BackgroundScheduler:
-    _warm_scripts()
+    _warm_scripts(engine)
     scheduler = BackgroundScheduler(daemon=True)
     _add_job(scheduler, engine)
     scheduler.start()
@@ -55,7 +56,7 @@ def start_background(engine: Engine) -> BackgroundScheduler:
 
 
 def run_forever(engine: Engine) -> None:
-    _warm_scripts()
+    _warm_scripts(engine)
     scheduler = BlockingScheduler()
     _add_job(scheduler, engine)
     scheduler.start()

@@ -21,6 +21,7 @@ keep its work under `if __name__ == "__main__"`.
 from __future__ import annotations
 
 import atexit
+import contextvars
 import math
 import multiprocessing
 import multiprocessing.util
@@ -29,7 +30,9 @@ import resource
 import signal
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 from pebble import ProcessExpired, ProcessPool
 
@@ -42,6 +45,21 @@ class ScriptLimits:
     memory_bytes: int = 256 * 1024 * 1024
     wall_seconds: float = 5.0
     workers: int = 2
+
+
+# The limits of the engine whose command runs the script: a context variable, so engines with
+# different limits in one process do not share a module-wide setting.
+_limits: contextvars.ContextVar[ScriptLimits] = contextvars.ContextVar(
+    "kedja_script_limits", default=ScriptLimits())  # noqa: B039 (frozen)
+
+
+@contextmanager
+def script_limits(limits: ScriptLimits) -> Iterator[None]:
+    token = _limits.set(limits)
+    try:
+        yield
+    finally:
+        _limits.reset(token)
 
 
 class ScriptLimitExceeded(Exception):
@@ -87,30 +105,29 @@ def _limit_text(limits: ScriptLimits) -> dict[str, str]:
 
 
 class ScriptPool:
-    """One pool per process (forked server processes each make their own on first use)."""
+    """One pool per process (forked server processes each make their own on first use). Its
+    size and memory limit are those of the limits it was started with; a run under other ones
+    restarts it (one engine per process is the rule, so that happens in tests only)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pool: ProcessPool | None = None
         self._pid: int | None = None
-        self.limits = ScriptLimits()
+        self._shape: tuple[int, int] | None = None  # (workers, memory_bytes) of the running pool
 
-    def configure(self, limits: ScriptLimits) -> None:
+    def _started(self, limits: ScriptLimits) -> ProcessPool:
         with self._lock:
-            if limits != self.limits:
+            if self._shape != (limits.workers, limits.memory_bytes):
                 self._stop_locked()
-                self.limits = limits
-
-    def _started(self) -> ProcessPool:
-        with self._lock:
             if self._pool is None or self._pid != os.getpid() or not self._pool.active:
                 context = multiprocessing.get_context("forkserver")
                 # The fork server imports the main module once (multiprocessing would import it
                 # again in every worker), so a worker, new or replacing a killed one, is a fork.
                 context.set_forkserver_preload(["__main__", "engine.sandbox"])
-                self._pool = ProcessPool(max_workers=self.limits.workers, initializer=_init_worker,
-                                         initargs=(self.limits.memory_bytes,), context=context)
+                self._pool = ProcessPool(max_workers=limits.workers, initializer=_init_worker,
+                                         initargs=(limits.memory_bytes,), context=context)
                 self._pid = os.getpid()
+                self._shape = (limits.workers, limits.memory_bytes)
                 # A process started by multiprocessing joins its children when its target returns,
                 # before atexit runs: without this finalizer it would wait for the workers for ever.
                 multiprocessing.util.Finalize(None, self.stop, exitpriority=100)
@@ -118,8 +135,8 @@ class ScriptPool:
 
     def run(self, script: str, context: dict, external: dict | None = None) -> dict:
         """Run `script` on a copy of `context` in a worker; return the data it leaves."""
-        limits = self.limits
-        future = self._started().schedule(
+        limits = _limits.get()
+        future = self._started(limits).schedule(
             _run_limited, args=(script, context, dict(external or {}), sandbox.current_settings(),
                                 limits.cpu_seconds, sandbox.step_moment(), sandbox.zone_name()),
             timeout=limits.wall_seconds)
@@ -139,7 +156,8 @@ class ScriptPool:
 
     def warm(self) -> None:
         """Start the workers now rather than at the first script (a server calls this at start)."""
-        futures = [self._started().schedule(_noop) for _ in range(self.limits.workers)]
+        limits = _limits.get()
+        futures = [self._started(limits).schedule(_noop) for _ in range(limits.workers)]
         for future in futures:
             future.result(timeout=60)
 
@@ -152,6 +170,7 @@ class ScriptPool:
             self._pool.stop()
             self._pool.join(timeout=5)
         self._pool = None
+        self._shape = None
 
 
 POOL = ScriptPool()

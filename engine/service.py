@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from forms import validate as validate_form
 
 from . import accounts, demo, deploying, incidents, lifecycle, messaging, sandbox, script_pool, stalls, starting, timers
-from . import workflow as wf
 from .clock import Clock, utc_naive
 from .commands import (
     Actor,
@@ -61,9 +61,10 @@ from .projection import project
 from .queries import Queries, filled_form
 from .repository import ACTIVE_STATUSES
 from .script_pool import ScriptLimits
+from .spiff import workflow as wf
+from .spiff.history import prune_history
 from .uow import SKIP, FollowUps, UnitOfWork, translate
 from .workflow_cache import WorkflowCache
-from .workflow_history import prune_history
 
 log = logging.getLogger("kedja.engine")
 # History is cut when a tree holds PRUNE_AT times the kept levels in tasks, and has grown by
@@ -87,10 +88,10 @@ class Engine:
     def __init__(self, config: EngineConfig, clock: Clock | None = None) -> None:
         self.config = config
         self.clock = clock or Clock()
-        wf.set_local_timezone(config.timezone)
-        sandbox.use_settings(config.model_settings())
-        script_pool.POOL.configure(ScriptLimits(config.script_cpu_seconds, config.script_memory_mb * 1024 * 1024,
-                                                config.script_timeout_seconds, config.script_workers))
+        # What every step of this engine runs with (set around each command, never module-wide).
+        self.model_settings = config.model_settings()
+        self.script_limits = ScriptLimits(config.script_cpu_seconds, config.script_memory_mb * 1024 * 1024,
+                                          config.script_timeout_seconds, config.script_workers)
         self.sql_engine = make_sql_engine(config.database_url, config.database_schema)
         self.session_factory = make_session_factory(self.sql_engine)
         if config.demo:  # the real time plus how far an administrator moved it (engine/demo.py)
@@ -136,9 +137,18 @@ class Engine:
         if handler is None:
             raise EngineError(f"unknown command {type(command).__name__}")
         follow = FollowUps()
-        result = handler(command, follow)
-        self.drain(follow)
+        with self.step_settings():
+            result = handler(command, follow)
+            self.drain(follow)
         return result
+
+    @contextmanager
+    def step_settings(self) -> Iterator[None]:
+        """The city's zone, the model's settings and the script limits that this engine's steps
+        (and the expressions and scripts they run) use."""
+        with sandbox.step_context(None, self.config.timezone, self.model_settings), \
+                script_pool.script_limits(self.script_limits):
+            yield
 
     def drain(self, follow: FollowUps) -> None:
         """Deliver what committed work threw, up to `inline_routes` messages (what those start

@@ -23,7 +23,7 @@ from .errors import InvalidInput, InvalidState
 from .form_store import FormStore
 from .models import IdempotencyKey, Instance, Organisation
 from .queries import filled_form
-from .workflow import CompiledProcess
+from .spiff.workflow import CompiledProcess
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 unit of work, so that one failing item never blocks the rest and no two nodes run one item."""
 from __future__ import annotations
 
+import contextvars
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -9,10 +10,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import incidents, messaging
-from . import workflow as wf
 from .clock import utc_naive
 from .errors import ConcurrentUpdate, StepFailed
 from .repository import ACTIVE_STATUSES
+from .spiff import workflow as wf
 from .uow import SKIP, FollowUps
 
 if TYPE_CHECKING:  # only for annotations: the service imports this module
@@ -106,5 +107,8 @@ def _each(engine: "Engine", items: list, run: Callable[[Any], Any]) -> list:
     threads = min(engine.config.sweep_threads, len(items))
     if threads <= 1:
         return [run(item) for item in items]
+    # Each item runs in a copy of this thread's context: the engine's zone, settings and script
+    # limits are context variables (engine.sandbox.step_context), which new threads do not inherit.
+    context = contextvars.copy_context()
     with ThreadPoolExecutor(threads, thread_name_prefix="kedja-sweep") as pool:
-        return list(pool.map(run, items))
+        return list(pool.map(lambda item: context.copy().run(run, item), items))

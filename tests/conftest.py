@@ -65,7 +65,7 @@ def make_engine(database_url, clock):
         # The fixtures' own forms, unless a test runs the real model (forms_dir=None).
         overrides.setdefault("forms_dir", str(FIXTURES / "forms"))
         # KEDJA_TEST_HISTORY_LEVELS=1 runs the whole suite with history cut at every chance:
-        # a differential check of engine/workflow_history.py against what the tests expect.
+        # a differential check of engine/spiff/history.py against what the tests expect.
         if levels := os.environ.get("KEDJA_TEST_HISTORY_LEVELS"):
             overrides.setdefault("history_levels", int(levels))
         config = EngineConfig(database_url=url, database_schema=schema,

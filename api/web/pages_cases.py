@@ -24,7 +24,7 @@ def case(instance_id):
     view = access.instance_view(instance_id)  # 404 for what the user may not see; participant reads logged
     queries = _engine().queries
     done, active = queries.element_progress(instance_id)
-    # The saved state keeps only recent history (engine.workflow_history); the user tasks done
+    # The saved state keeps only recent history (engine.spiff.history); the user tasks done
     # before that window are in the history projection.
     done |= {task.element_id for task in view["history"] if task.state == "completed"}
     linked_ids = [link["instance_id"] for link in view["linked"]]

@@ -6,9 +6,9 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from . import sandbox
-from .errors import SandboxViolation
-from .script_pool import POOL, ScriptLimitExceeded
+from .. import sandbox
+from ..errors import SandboxViolation
+from ..script_pool import POOL, ScriptLimitExceeded
 
 
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):

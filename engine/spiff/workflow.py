@@ -1,26 +1,16 @@
-"""The one place that knows SpiffWorkflow at run time: build, step, serialize, and read back
-what an instance offers (user tasks), waits for (messages, timers) and throws (messages).
-
-Time: SpiffWorkflow's timer code calls `datetime.now()` itself. The timer module's `datetime`
-is replaced by a subclass whose `now()` returns the engine's clock while a step runs inside
-`engine_time(now)` (a context variable, so threads do not see each other's time) and the real
-clock otherwise. That lets tests move time forward without sleeping.
+"""SpiffWorkflow at run time: build, step, serialize, and read back what an instance offers
+(user tasks), waits for (messages, timers) and throws (messages). Every step runs inside
+`engine_time` (engine/spiff/patches.py), at the engine's moment, in its zone, with its settings.
 """
 from __future__ import annotations
 
-import contextvars
 import json
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, Iterator
+from datetime import datetime
+from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
-import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
@@ -29,84 +19,16 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
-from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.exceptions import TaskNotFoundException
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.util.task import TaskIterator as SpiffTaskIterator
 from SpiffWorkflow.util.task import TaskState
 
-from . import sandbox
-from .definitions import MessageUse, ProcessModel
-from .errors import InvalidState, NotFound
+from .. import sandbox
+from ..definitions import MessageUse, ProcessModel
+from ..errors import InvalidState, NotFound
+from .patches import engine_time
+from .resets import can_reopen, carriers, reset_limit
 from .script_engine import SCRIPT_ENGINE
-from .workflow_history import can_reopen, carriers, reset_limit
-
-_engine_now: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("kedja_now", default=None)
-
-
-class _EngineDatetime(datetime):
-    @classmethod
-    def now(cls, tz=None):
-        moment = _engine_now.get()
-        if moment is None:
-            return datetime.now(tz)
-        return moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)
-
-
-spiff_timer.datetime = _EngineDatetime
-
-# SpiffWorkflow's task iterator stops at depth 1,000 by default, and every pass through a loop
-# adds to the depth: past it, ready tasks are no longer seen and the instance silently stops.
-# A long-lived case (a procurement's follow-up loop, a monthly report over years) can go deeper.
-_MAX_TASK_DEPTH = 1_000_000
-for _iterator in (SpiffTaskIterator, BpmnTaskIterator):
-    _defaults = list(_iterator.__init__.__defaults__)
-    _defaults[1] = _MAX_TASK_DEPTH  # (end_at_spec, max_depth, ...)
-    _iterator.__init__.__defaults__ = tuple(_defaults)
-
-
-def set_local_timezone(name: str) -> None:
-    """A timer date without a zone (`2026-07-01T09:00`) means this zone's wall time, summer
-    or winter; SpiffWorkflow would otherwise use the server's offset as it was at import."""
-    spiff_timer.LOCALTZ = ZoneInfo(name)
-    sandbox.use_timezone(name)  # and scripts' datetime.now() reads the same wall time
-
-
-@contextmanager
-def engine_time(now: datetime) -> Iterator[None]:
-    token = _engine_now.set(now)
-    try:
-        with sandbox.step_time(now):
-            yield
-    finally:
-        _engine_now.reset(token)
-
-
-class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
-    """Stores the run state only: the spec comes from the deployed, cached definition, so it is
-    neither written with every step nor parsed again with every load."""
-
-    def to_dict(self, workflow):
-        dct = WorkflowConverter.to_dict(self, workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        return dct
-
-    def from_dict(self, dct, spec=None, subprocess_specs=None):
-        workflow = self.target_class(spec, subprocess_specs, script_engine=SCRIPT_ENGINE, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
-        self.set_default_attributes(workflow, dct)
-        self.subprocesses_from_dict(dct["subprocesses"], workflow)
-        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
-        return workflow
-
-
-_config = dict(SPIFF_CONFIG)
-_config[BpmnWorkflow] = _StateOnlyWorkflowConverter
-_registry = BpmnWorkflowSerializer.configure(_config)
-_registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
-SERIALIZER = BpmnWorkflowSerializer(_registry)
+from .serialization import SERIALIZER, deserialize_state, serialize  # noqa: F401 (serialize: part of the surface)
 
 
 @dataclass
@@ -169,14 +91,8 @@ def correlation_key(values: dict) -> str:
     return json.dumps(normal, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def serialize(workflow: BpmnWorkflow) -> bytes:
-    return SERIALIZER.serialize_json(workflow).encode("utf-8")
-
-
 def deserialize(state: bytes, process: CompiledProcess) -> BpmnWorkflow:
-    dct = json.loads(state)
-    SERIALIZER.migrate(dct)
-    return SERIALIZER.from_dict(dct, spec=process.spec, subprocess_specs=process.subprocess_specs)
+    return deserialize_state(state, process.spec, process.subprocess_specs)
 
 
 def new_workflow(process: CompiledProcess, data: dict | None = None) -> BpmnWorkflow:
@@ -417,7 +333,7 @@ def migrate(workflow: BpmnWorkflow, new: CompiledProcess, now: datetime) -> None
     top, subprocess_diffs = diff_workflow(SERIALIZER.registry, workflow, new.spec, new.subprocess_specs)
     trees = [(workflow, new.spec),
              *((sub, new.subprocess_specs.get(sub.spec.name)) for sub in workflow.subprocesses.values())]
-    # Branches that ended long ago are kept only as carriers (see workflow_history): the
+    # Branches that ended long ago are kept only as carriers (see engine/spiff/history.py): the
     # elements they used must exist in the new version too, and the carriers move with it.
     held = [(task, spec) for tree, spec in trees for task in carriers(tree)]
     gone = sorted({t.task_spec.bpmn_id or t.task_spec.name for t in top.removed}

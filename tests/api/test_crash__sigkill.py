@@ -16,7 +16,7 @@ import requests
 from engine.accounts import add_organisation, add_user
 from engine.models import Instance
 from engine.repository import Repository
-from engine.workflow import deserialize, open_user_tasks
+from engine.spiff.workflow import deserialize, open_user_tasks
 
 from ..helpers import PG_URL
 

@@ -3,9 +3,9 @@ import threading
 
 import pytest
 
-from engine import workflow
 from engine.commands import Actor, CompleteTask, StartInstance
 from engine.errors import ConcurrentUpdate
+from engine.spiff import workflow
 
 from ..helpers import PG_URL, deploy
 

@@ -1,9 +1,10 @@
 """A failing step rolls back, and the instance is put in `error` with the element and message."""
 import pytest
 
-from engine import sandbox, workflow
+from engine import sandbox
 from engine.commands import Actor, CompleteTask, Deploy, StartInstance
 from engine.errors import ConcurrentUpdate, StepFailed
+from engine.spiff import workflow
 
 from ..helpers import scripted_bpmn
 

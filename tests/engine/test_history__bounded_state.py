@@ -5,7 +5,7 @@ from __future__ import annotations
 from engine.commands import Actor, CompleteTask, ResetInstance, StartInstance
 from engine.models import Instance
 from engine.repository import Repository
-from engine.workflow import deserialize
+from engine.spiff.workflow import deserialize
 
 from ..helpers import deploy
 

@@ -172,7 +172,7 @@ def test_reset_to_a_task_of_a_branch_that_ended_long_ago(make_engine, clock, lev
 def _saved_tasks(engine, instance_id, finished_only: bool = False) -> int:
     from engine.models import Instance
     from engine.repository import Repository
-    from engine.workflow import deserialize, task_count
+    from engine.spiff.workflow import deserialize, task_count
     with engine.session_factory() as session:
         instance = session.get(Instance, instance_id)
         workflow = deserialize(instance.state, engine.processes.get(instance.definition_id, Repository(session)))

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from engine.clock import utc_naive
 from engine.commands import StartInstance
 from engine.models import Delivery, Instance, Message, TaskRow
-from engine.workflow import correlation_key
+from engine.spiff.workflow import correlation_key
 
 from ..helpers import FIXTURES, PG_URL, deploy
 from .node_worker import run_node

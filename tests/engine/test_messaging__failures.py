@@ -4,11 +4,12 @@ from datetime import timedelta
 
 import pytest
 
-from engine import messaging, workflow
+from engine import messaging
 from engine.clock import utc_naive
 from engine.commands import Actor, CompleteTask, CorrelateMessage, Deploy, StartInstance
 from engine.errors import ConcurrentUpdate, DeploymentRejected
 from engine.models import Message
+from engine.spiff import workflow
 from engine.uow import FollowUps
 
 from ..helpers import deploy, fixture_bytes

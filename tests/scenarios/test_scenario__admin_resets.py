@@ -6,11 +6,11 @@ from pathlib import Path
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
 
-from engine import workflow as wf
 from engine.commands import Actor, ResetInstance
 from engine.errors import InvalidState
 from engine.models import Instance
 from engine.simulation import START, Simulation, make_plan
+from engine.spiff import workflow as wf
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 ADMIN = Actor("admin")
@@ -43,7 +43,7 @@ def test_every_case_half_way_through_a_city_year_can_be_reset_to_each_task_it_ha
             tried.add(element)
             try:
                 engine.execute(ResetInstance(instance_id, element, ADMIN))
-            except InvalidState:  # only a cut-off history may refuse (see engine/workflow_history)
+            except InvalidState:  # only a cut-off history may refuse (see engine/spiff/history.py)
                 refused += 1
                 continue
             view = engine.queries.instance(instance_id)

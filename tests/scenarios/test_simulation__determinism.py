@@ -24,7 +24,7 @@ def test_same_seed_same_figures_and_the_chain_moves():
 
 
 def test_cutting_history_from_the_saved_state_changes_no_figure(monkeypatch):
-    """The bounded state (engine.workflow_history) must not change what the instances do: the
+    """The bounded state (engine.spiff.history) must not change what the instances do: the
     same city-year with history cut hard (3 levels) and kept whole gives the same figures."""
     monkeypatch.setenv("KEDJA_HISTORY_LEVELS", "0")
     whole = _figures(2)

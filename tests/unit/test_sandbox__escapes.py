@@ -5,7 +5,7 @@ import pytest
 
 from engine import sandbox
 from engine.errors import SandboxViolation
-from engine.script_engine import SandboxEnvironment
+from engine.spiff.script_engine import SandboxEnvironment
 
 ESCAPES = [
     "__import__('os')",

@@ -5,16 +5,16 @@ import time
 import pytest
 
 from engine.sandbox import ScriptFailed
-from engine.script_engine import SandboxEnvironment
-from engine.script_pool import POOL, ScriptLimitExceeded, ScriptLimits
+from engine.script_pool import ScriptLimitExceeded, ScriptLimits, script_limits
+from engine.spiff.script_engine import SandboxEnvironment
 
 LIMITS = ScriptLimits(cpu_seconds=1.0, memory_bytes=128 * 1024 * 1024, wall_seconds=3.0, workers=2)
 
 
 @pytest.fixture(autouse=True)
 def small_limits():
-    POOL.configure(LIMITS)
-    yield
+    with script_limits(LIMITS):
+        yield
 
 
 @pytest.mark.parametrize("script, limit", [
