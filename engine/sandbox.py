@@ -21,22 +21,18 @@ Two kinds of source, two ways of running (see docs/scripts.md):
 from __future__ import annotations
 
 import ast
-import contextvars
 import copy
 import re
 import sys
 import time
 import traceback
-from collections.abc import Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Iterator
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from .errors import SandboxViolation
+from .stepping import CityDate, CityDatetime, current_settings_view, step_context
 
 SAFE_BUILTINS: dict[str, Any] = {
     name: __builtins__[name] if isinstance(__builtins__, dict) else getattr(__builtins__, name)
@@ -46,87 +42,8 @@ SAFE_BUILTINS: dict[str, Any] = {
         "sum", "tuple", "zip", "True", "False", "None", "ValueError", "KeyError",
     )
 }
-# The step that runs the code: its moment (the engine's clock), the city's zone and the
-# model's settings. A context variable, so that engines with different settings in one process,
-# and threads running steps at the same time, do not see each other's: nothing here is
-# module-wide state that an engine sets.
-@dataclass(frozen=True)
-class StepContext:
-    now: datetime | None
-    zone: ZoneInfo
-    settings: Mapping[str, Any]
-
-
-_step: contextvars.ContextVar[StepContext] = contextvars.ContextVar(
-    "kedja_step", default=StepContext(None, ZoneInfo("Europe/Stockholm"), MappingProxyType({})))  # noqa: B039 (frozen)
-
-
-@contextmanager
-def step_context(now: datetime | None, zone: str | None = None, settings: dict | None = None) -> Iterator[None]:
-    """Run code as part of a step at `now`, in `zone`, reading `settings` (each defaults to the
-    enclosing step's)."""
-    current = _step.get()
-    token = _step.set(StepContext(
-        now, ZoneInfo(zone) if zone else current.zone,
-        MappingProxyType(dict(settings)) if settings is not None else current.settings))
-    try:
-        yield
-    finally:
-        _step.reset(token)
-
-
-def zone() -> ZoneInfo:
-    return _step.get().zone
-
-
-def zone_name() -> str:
-    return _step.get().zone.key
-
-
-def step_moment() -> datetime | None:
-    return _step.get().now
-
-
-def current_settings() -> dict:
-    return dict(_step.get().settings)
-
-
-def _moment() -> datetime:
-    return _step.get().now or datetime.now(timezone.utc)
-
-
-class _CityDatetime(datetime):
-    """`datetime` as diagrams see it: now() is the step's moment as the city's wall time.
-    Constructing one gives a plain datetime, so task data never holds this class."""
-
-    def __new__(cls, *args, **kwargs):
-        return datetime(*args, **kwargs)
-
-    @classmethod
-    def now(cls, tz=None):
-        moment = _moment()
-        return moment.astimezone(tz) if tz is not None else moment.astimezone(zone()).replace(tzinfo=None)
-
-    @classmethod
-    def today(cls):
-        return cls.now()
-
-    @classmethod
-    def utcnow(cls):
-        return _moment().astimezone(timezone.utc).replace(tzinfo=None)
-
-
-class _CityDate(date):
-    def __new__(cls, *args, **kwargs):
-        return date(*args, **kwargs)
-
-    @classmethod
-    def today(cls):
-        return _CityDatetime.now().date()
-
-
 SAFE_GLOBALS: dict[str, Any] = {
-    "date": _CityDate, "datetime": _CityDatetime, "timedelta": timedelta, "timezone": timezone,
+    "date": CityDate, "datetime": CityDatetime, "timedelta": timedelta, "timezone": timezone,
 }
 
 
@@ -348,7 +265,7 @@ SAFE_BUILTINS["range"] = _bounded_range
 def _globals(context: dict, external: dict | None, settings: dict | None = None) -> dict:
     scope = {"__builtins__": SAFE_BUILTINS, **SAFE_GLOBALS, **GUARD_FUNCTIONS}
     # The model's settings (e.g. screening thresholds), read-only, as `settings['name']`.
-    scope["settings"] = MappingProxyType(dict(settings)) if settings is not None else _step.get().settings
+    scope["settings"] = MappingProxyType(dict(settings)) if settings is not None else current_settings_view()
     scope.update(external or {})
     scope.update(context)
     return scope

@@ -36,7 +36,7 @@ from typing import Iterator
 
 from pebble import ProcessExpired, ProcessPool
 
-from . import sandbox
+from . import sandbox, stepping
 
 
 @dataclass(frozen=True)
@@ -137,8 +137,8 @@ class ScriptPool:
         """Run `script` on a copy of `context` in a worker; return the data it leaves."""
         limits = _limits.get()
         future = self._started(limits).schedule(
-            _run_limited, args=(script, context, dict(external or {}), sandbox.current_settings(),
-                                limits.cpu_seconds, sandbox.step_moment(), sandbox.zone_name()),
+            _run_limited, args=(script, context, dict(external or {}), stepping.current_settings(),
+                                limits.cpu_seconds, stepping.step_moment(), stepping.zone_name()),
             timeout=limits.wall_seconds)
         texts = _limit_text(limits)
         try:

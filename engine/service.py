@@ -14,7 +14,19 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from forms import validate as validate_form
 
-from . import accounts, demo, deploying, incidents, lifecycle, messaging, sandbox, script_pool, stalls, starting, timers
+from . import (
+    accounts,
+    demo,
+    deploying,
+    incidents,
+    lifecycle,
+    messaging,
+    script_pool,
+    stalls,
+    starting,
+    stepping,
+    timers,
+)
 from .clock import Clock, utc_naive
 from .commands import (
     Actor,
@@ -146,7 +158,7 @@ class Engine:
     def step_settings(self) -> Iterator[None]:
         """The city's zone, the model's settings and the script limits that this engine's steps
         (and the expressions and scripts they run) use."""
-        with sandbox.step_context(None, self.config.timezone, self.model_settings), \
+        with stepping.step_context(None, self.config.timezone, self.model_settings), \
                 script_pool.script_limits(self.script_limits):
             yield
 

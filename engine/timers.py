@@ -108,7 +108,7 @@ def _each(engine: "Engine", items: list, run: Callable[[Any], Any]) -> list:
     if threads <= 1:
         return [run(item) for item in items]
     # Each item runs in a copy of this thread's context: the engine's zone, settings and script
-    # limits are context variables (engine.sandbox.step_context), which new threads do not inherit.
+    # limits are context variables (engine.stepping), which new threads do not inherit.
     context = contextvars.copy_context()
     with ThreadPoolExecutor(threads, thread_name_prefix="kedja-sweep") as pool:
         return list(pool.map(lambda item: context.copy().run(run, item), items))

@@ -7,7 +7,7 @@ checks each one, so that an upgrade which breaks it fails there and not in produ
   `datetime` becomes a subclass whose `now()` is the moment of the step being run (the engine's
   clock, so tests and the demo clock move time without sleeping), and `LOCALTZ` a zone that
   stands for the zone of the step being run. Both read the step's context variable
-  (engine.sandbox.step_context): engines with different zones in one process, and threads
+  (engine.stepping): engines with different zones in one process, and threads
   running steps at once, do not see each other's; no engine sets module-wide state.
 - Depth. SpiffWorkflow's task iterators stop at depth 1,000 by default, and every pass through
   a loop adds to the depth: past it, ready tasks are no longer seen and the instance silently
@@ -23,7 +23,7 @@ import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.util.task import TaskIterator as SpiffTaskIterator
 
-from .. import sandbox
+from .. import stepping
 
 MAX_TASK_DEPTH = 1_000_000
 
@@ -33,7 +33,7 @@ class _StepDatetime(datetime):
 
     @classmethod
     def now(cls, tz=None):
-        moment = sandbox.step_moment()
+        moment = stepping.step_moment()
         if moment is None:
             return datetime.now(tz)
         return moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)
@@ -44,16 +44,16 @@ class _StepZone(tzinfo):
     city's wall time, summer or winter, as a script's `datetime.now()` does."""
 
     def utcoffset(self, dt: datetime | None) -> timedelta | None:
-        return sandbox.zone().utcoffset(None if dt is None else dt.replace(tzinfo=None))
+        return stepping.zone().utcoffset(None if dt is None else dt.replace(tzinfo=None))
 
     def dst(self, dt: datetime | None) -> timedelta | None:
-        return sandbox.zone().dst(None if dt is None else dt.replace(tzinfo=None))
+        return stepping.zone().dst(None if dt is None else dt.replace(tzinfo=None))
 
     def tzname(self, dt: datetime | None) -> str | None:
-        return sandbox.zone().tzname(None if dt is None else dt.replace(tzinfo=None))
+        return stepping.zone().tzname(None if dt is None else dt.replace(tzinfo=None))
 
     def fromutc(self, dt: datetime) -> datetime:
-        zone = sandbox.zone()
+        zone = stepping.zone()
         return zone.fromutc(dt.replace(tzinfo=zone)).replace(tzinfo=self)
 
 
@@ -72,5 +72,5 @@ for _iterator in (SpiffTaskIterator, BpmnTaskIterator):
 @contextmanager
 def engine_time(now: datetime, zone: str | None = None, settings: dict | None = None) -> Iterator[None]:
     """Run SpiffWorkflow (and the scripts and expressions it calls) as a step at `now`."""
-    with sandbox.step_context(now, zone, settings):
+    with stepping.step_context(now, zone, settings):
         yield
