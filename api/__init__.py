@@ -101,6 +101,7 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=engine.config.max_bpmn_bytes + 64 * 1024,
     )
     app.config.update(config)
+    app.config.setdefault("KEDJA_DEMO", engine.config.demo)  # an engine in demo mode serves in demo mode
     if proxies := int(os.environ.get("KEDJA_TRUSTED_PROXIES") or 0):
         # Behind that many reverse proxies: the client's address and scheme from their headers.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

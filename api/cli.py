@@ -1,7 +1,8 @@
 """The `kedja` command: the engine's commands plus the service's (serve, demo, user, org).
 
 `kedja serve` is production; `kedja demo` adds made-up organisations, users and cases and serves
-in demo mode (the app's KEDJA_DEMO: a banner on every page, "mode": "demo" in the health answer)."""
+in demo mode (the app's KEDJA_DEMO: a banner on every page, "mode": "demo" in the health answer;
+the engine's demo clock, which an administrator may move forward)."""
 from __future__ import annotations
 
 import contextlib
@@ -102,8 +103,9 @@ def _serve_options(command):
 def demo(tokens_file: str, seed_only: bool, host: str, port: int, threads: int, workers: int) -> None:
     """A demonstration: add the model's organisations, one user per role and organisation
     (password kedja-demo) and a few cases, then serve in demo mode (a banner on every page,
-    "mode": "demo" in /api/v1/health). New users' tokens are printed and saved to the tokens file."""
-    engine = open_engine()
+    "mode": "demo" in /api/v1/health) with a clock an administrator may move forward (Administration:
+    Spola fram; POST /api/v1/admin/clock). New users' tokens are printed and saved to the tokens file."""
+    engine = open_engine(demo=True)
     created = []
     with engine.uow() as uow:
         for name, (kind, _roles) in DEMO_ORGANISATIONS.items():
@@ -220,7 +222,7 @@ def _stop(children: list[int]) -> None:
 def _serve_worker(listener: socket.socket, threads: int, config: dict) -> None:
     """One worker process: its own engine, sweep and connections, serving the shared socket."""
     try:
-        engine = open_engine()
+        engine = open_engine(demo=config["KEDJA_DEMO"])
         start_background(engine)
         waitress_serve(create_app({"KEDJA_ENGINE": engine, **config}), sockets=[listener], threads=threads)
     finally:

@@ -1,12 +1,15 @@
-"""Process instances, administrators' actions on them, and the chain of a procurement."""
+"""Process instances, administrators' actions on them, the chain of a procurement, and demo
+mode's clock."""
 from __future__ import annotations
 
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from engine import demo
 from engine.commands import (
     Actor,
+    AdvanceDemoClock,
     MigrateInstance,
     ResetInstance,
     ResumeInstance,
@@ -143,3 +146,23 @@ class Stalled(MethodView):
     def get(self, args):
         """Instances that look stuck, and why (as the last detection found; it runs every minute)."""
         return paged(engine().queries.stalled(args.get("reason"), args["page"], args["per_page"]))
+
+
+@blp.route("/admin/clock")
+class DemoClockView(MethodView):
+    @require("admin")
+    @problems.documented(blp, 401, 403)
+    @blp.response(200, schemas.DemoClock)
+    def get(self):
+        """The engine's time: in demo mode (`kedja demo`) the demo clock, how far it has been
+        moved forward and by whom; otherwise the real time (offset 0)."""
+        return demo.state(engine())
+
+    @require("admin")
+    @blp.arguments(schemas.DemoClockArgs)
+    @problems.documented(blp, 401, 403, 409, 413)
+    @blp.response(200, schemas.DemoClock)
+    def post(self, args):
+        """Demo mode only: move the clock forward by `days` and `hours`; the timers that fell
+        due fire at once. 409 outside demo mode (the clock is the real one there)."""
+        return engine().execute(AdvanceDemoClock(_actor(), args["days"], args["hours"]))

@@ -23,8 +23,11 @@ class Health(MethodView):
     def get(self):
         with engine().sql_engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        return {"status": "ok", "database": engine().sql_engine.dialect.name,
-                "mode": "demo" if current_app.config.get("KEDJA_DEMO") else "production"}
+        health = {"status": "ok", "database": engine().sql_engine.dialect.name,
+                  "mode": "demo" if current_app.config.get("KEDJA_DEMO") else "production"}
+        if current_app.config.get("KEDJA_DEMO"):
+            health["demo_time"] = engine().now()  # the demo clock, which administrators move forward
+        return health
 
 
 @blp.route("/processes")

@@ -33,6 +33,23 @@ class Health(Schema):
     database = fields.String()
     mode = fields.String(metadata={"description": "'demo' (kedja demo: made-up users and cases) or 'production'",
                                    "enum": ["demo", "production"]})
+    demo_time = UtcDateTime(metadata={"description": "demo mode only: the demo clock's time (administrators "
+                                                     "move it forward, POST /api/v1/admin/clock)"})
+
+
+class DemoClockArgs(Schema):
+    days = fields.Float(load_default=0, validate=validate.Range(min=0, max=400),
+                        metadata={"description": "days to move the clock forward"})
+    hours = fields.Float(load_default=0, validate=validate.Range(min=0, max=400 * 24),
+                         metadata={"description": "hours to move it forward (added to the days)"})
+
+
+class DemoClock(Schema):
+    now = UtcDateTime(metadata={"description": "the engine's time now (the demo clock's in demo mode)"})
+    offset_seconds = fields.Float(metadata={"description": "how far the demo clock is ahead of the real time"})
+    moved_by = fields.String(allow_none=True, metadata={"description": "who moved it last"})
+    moved_at = UtcDateTime(allow_none=True, metadata={"description": "when (real time)"})
+    timers_fired = fields.Integer(metadata={"description": "timers that fell due and fired after the move"})
 
 
 class Definition(Schema):

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from forms import FieldError
+
 from . import timers
 from .clock import DemoClock, utc_naive
 from .commands import AdvanceDemoClock
@@ -73,16 +75,16 @@ def _delta(cmd: AdvanceDemoClock) -> timedelta:
     for name in ("days", "hours"):
         value = getattr(cmd, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            problems.append({"field": name, "message": "Ange ett tal som inte är negativt"})
+            problems.append(FieldError(name, "Ange ett tal som inte är negativt"))
     if problems:
         raise InvalidInput("days and hours must be numbers, not negative", problems)
     delta = timedelta(days=cmd.days, hours=cmd.hours)
     if delta <= timedelta(0):
         raise InvalidInput("move the clock forward by more than nothing",
-                           [{"field": "days", "message": "Ange hur långt klockan ska spolas fram"}])
+                           [FieldError("days", "Ange hur långt klockan ska spolas fram")])
     if delta > timedelta(days=MAX_DAYS):
         raise InvalidInput(f"move the clock by {MAX_DAYS} days at most at a time",
-                           [{"field": "days", "message": f"Högst {MAX_DAYS} dagar åt gången"}])
+                           [FieldError("days", f"Högst {MAX_DAYS} dagar åt gången")])
     return delta
 
 

@@ -97,6 +97,11 @@ PATTERNS: list[tuple[re.Pattern, object]] = [(re.compile(pattern), say) for patt
     (r"^your roles may not start", lambda m: "Din roll får inte starta processen."),
     (r"^event \S+ (no longer waits|does not wait)", lambda m: "Händelsen väntar inte längre."),
     (r"^kind must be 'timer' or 'message'", lambda m: "Okänt slag av incident."),
+    (r"^the clock can be moved in demo mode only", lambda m: "Klockan kan bara spolas fram i demoläge. Här går "
+                                                             "den verkliga tiden."),
+    (r"^move the clock forward by more than nothing", lambda m: "Ange hur långt klockan ska spolas fram."),
+    (r"^move the clock by (\d+) days at most", lambda m: f"Klockan kan spolas fram högst {m[1]} dagar åt gången."),
+    (r"^days and hours must be numbers", lambda m: "Ange dagar och timmar som tal som inte är negativa."),
     (r"^no \w+", lambda m: NOT_FOUND),
     (r"CSRF|csrf", lambda m: "Sidans säkerhetskod saknades eller var för gammal. Ladda om sidan och försök igen."),
 ]]

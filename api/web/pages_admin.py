@@ -1,6 +1,6 @@
 """The admin console: instances by status and what each waits for, stalled instances and why,
 suspend / resume / terminate / retry, reset to an earlier task and migration to a newer version
-(each audited by the engine), the message and audit logs."""
+(each audited by the engine), the message and audit logs; in demo mode the demo clock (Spola fram)."""
 from __future__ import annotations
 
 import json
@@ -8,8 +8,11 @@ from typing import Callable
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
+from engine import demo
+from engine.clock import utc_naive
 from engine.commands import (
     Actor,
+    AdvanceDemoClock,
     MigrateInstance,
     ResetInstance,
     ResumeInstance,
@@ -18,7 +21,7 @@ from engine.commands import (
     SuspendInstance,
     TerminateInstance,
 )
-from engine.errors import ConcurrentUpdate, InvalidInput, InvalidState, NotFound, StepFailed
+from engine.errors import ConcurrentUpdate, Forbidden, InvalidInput, InvalidState, NotFound, StepFailed
 from engine.incidents import incidents as engine_incidents
 
 from .args import page_count, page_number
@@ -31,10 +34,44 @@ ACTIONS = {"suspend": (SuspendInstance, "pausad"), "resume": (ResumeInstance, "�
            "terminate": (TerminateInstance, "avbruten"), "retry": (RetryInstance, "körd igen")}
 PER_PAGE = 25
 INCIDENT_KINDS = {"timer": "Timer", "message": "Meddelande"}
+# How far *Spola fram* moves the demo clock: (days, hours, label).
+CLOCK_STEPS = {"1h": (0, 1, "1 timme"), "1d": (1, 0, "1 dag"), "10d": (10, 0, "10 dagar"),
+               "30d": (30, 0, "30 dagar"), "6m": (183, 0, "6 månader")}
 
 
 def _engine():
     return current_app.extensions["kedja"]
+
+
+@bp.context_processor
+def _demo_clock():
+    """The demo clock on every administration page, in demo mode only."""
+    if not current_app.config.get("KEDJA_DEMO") or not _engine().config.demo:
+        return {"demo_clock": None}
+    state = demo.state(_engine())
+    return {"demo_clock": {"now": utc_naive(state.now), "moved_by": state.moved_by, "moved_at": state.moved_at},
+            "clock_steps": CLOCK_STEPS}
+
+
+@bp.post("/clock")
+@login_required("admin")
+def advance_clock():
+    """Demo mode: move the clock forward; the timers that fell due fire at once."""
+    back = safe_target(request.form.get("back"), url_for("admin.index"))
+    step = CLOCK_STEPS.get(request.form.get("step", ""))
+    if step is None:
+        flash("Välj hur långt klockan ska spolas fram.", "error")
+        return redirect(back)
+    days, hours, label = step
+    try:
+        moved = _engine().execute(AdvanceDemoClock(_admin(), days, hours))
+    except (InvalidState, Forbidden, InvalidInput, ConcurrentUpdate) as err:
+        flash(f"Klockan spolades inte fram. {swedish(err)}", "error")
+        return redirect(back)
+    when = current_app.jinja_env.filters["when"]
+    fired = f" Timrar som löste ut: {moved.timers_fired}." if moved.timers_fired else ""
+    flash(f"Klockan är framspolad {label}. Demotid: {when(utc_naive(moved.now))}.{fired}", "info")
+    return redirect(back)
 
 
 @bp.get("")

@@ -44,7 +44,8 @@ def test_the_banner_is_on_every_page_in_demo_mode_only(engine, demo):
 def test_health_tells_the_mode(engine):
     assert create_app({"KEDJA_ENGINE": engine}).test_client().get("/api/v1/health").json["mode"] == "production"
     demo = create_app({"KEDJA_ENGINE": engine, "KEDJA_DEMO": True}).test_client().get("/api/v1/health").json
-    assert demo == {"status": "ok", "database": engine.sql_engine.dialect.name, "mode": "demo"}
+    assert demo == {"status": "ok", "database": engine.sql_engine.dialect.name, "mode": "demo",
+                    "demo_time": engine.now().isoformat()}
 
 
 def test_a_request_cannot_turn_demo_mode_on(engine):
@@ -88,6 +89,7 @@ def test_demo_seeds_and_serves_in_demo_mode(cli_database, monkeypatch):
     assert "DEMO MODE" in result.output and "; demo mode" in result.output
     (app, options), = served
     assert app.config["KEDJA_DEMO"] is True and options == {"host": "127.0.0.1", "port": 8123, "threads": 3}
+    assert app.extensions["kedja"].config.demo is True  # its clock is the demo clock
     client = app.test_client()
     assert client.get("/api/v1/health").json["mode"] == "demo"
     assert {d.key for d in app.extensions["kedja"].queries.definitions()} >= {"procurement", "target_group"}
@@ -106,7 +108,7 @@ def test_serve_starts_in_production_without_demo_accounts(engine, cli_database, 
     result = CliRunner().invoke(main, ["serve"])
     assert result.exit_code == 0, result.output
     assert "demo mode" not in result.output.lower()
-    assert served[0].config["KEDJA_DEMO"] is False
+    assert served[0].config["KEDJA_DEMO"] is False and served[0].extensions["kedja"].config.demo is False
     assert served[0].test_client().get("/api/v1/health").json["mode"] == "production"
 
 
