@@ -3,18 +3,38 @@
 Titles are Swedish (the user interface's language); error messages too, each naming its
 field (`vacancies[0].positions`). A property marked `"x-kedja-options": "<provider>"` gets its
 choices at read time (e.g. the open vacancies), through `with_options`.
+
+A `"format": "date-time"` field (a deadline: a date and a time) takes the city's wall time as a
+datetime-local input sends it (`2026-03-01T14:00`, seconds and a zone optional) and, from older
+cases and clients, a date alone (that day at 00:00), as the diagrams' timers read it.
 """
 from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 from jsonschema import Draft202012Validator, FormatChecker
 
 SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
+# A date, or a date and a time (minutes, optional seconds and fraction, optional zone).
+DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d:\d\d)?)?$")
+FORMATS = FormatChecker()
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _date_time(value) -> bool:
+    """A deadline: what a timer reads (datetime.fromisoformat); a date alone means 00:00."""
+    if not isinstance(value, str):
+        return True
+    if not DATE_TIME.match(value):
+        return False
+    datetime.fromisoformat(value)  # 2026-02-30 raises: the field's error
+    return True
 
 
 @dataclass(frozen=True)
@@ -113,7 +133,7 @@ def _properties(schema: dict):
 
 def validate(schema: dict, data) -> list[FieldError]:
     """Every problem with `data`, each naming its field; empty when the data is valid."""
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = Draft202012Validator(schema, format_checker=FORMATS)
     errors = []
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         for field_error in _field_errors(error, schema):
@@ -127,12 +147,16 @@ def validate(schema: dict, data) -> list[FieldError]:
 
 def _order_errors(schema: dict, data, path: list) -> list[FieldError]:
     """Cross-field rules: `"x-kedja-after": {"end": "start"}` on an object means `end` may not
-    come before `start` (dates as ÅÅÅÅ-MM-DD, or numbers); checked in list rows too."""
+    come before `start` (dates as ÅÅÅÅ-MM-DD, dates and times, or numbers; a date beside a date
+    and a time is compared by the day); checked in list rows too."""
     errors = []
     if isinstance(data, dict) and isinstance(schema, dict):
         props = schema.get("properties") or {}
         for later, earlier in (schema.get("x-kedja-after") or {}).items():
             first, second = data.get(earlier), data.get(later)
+            if (isinstance(first, str) and isinstance(second, str) and len(first) != len(second)
+                    and DATE_TIME.match(first) and DATE_TIME.match(second)):
+                first, second = first[:10], second[:10]  # a date and a date-time: by the day
             comparable = isinstance(first, (int, float)) and isinstance(second, (int, float)) or (
                 isinstance(first, str) and isinstance(second, str) and len(first) == len(second))
             if first is not None and second is not None and comparable and second < first:
@@ -240,6 +264,8 @@ def _message(error) -> str:
         return "Ska vara " + " eller ".join(names.get(v, v) for v in wanted)
     if kind == "format" and value == "date":
         return "Ange ett datum (ÅÅÅÅ-MM-DD)"
+    if kind == "format" and value == "date-time":
+        return "Ange datum och tid (ÅÅÅÅ-MM-DD TT:MM)"
     messages = {
         "minimum": f"Minst {value}", "maximum": f"Högst {value}", "minLength": "Får inte vara tomt",
         "maxLength": f"Högst {value} tecken", "minItems": f"Minst {value} rad(er)", "maxItems": f"Högst {value} rader",

@@ -18,7 +18,7 @@ LONG_TEXT = 400  # strings allowed to be longer than this get a text area
 class Field:
     name: str  # the path, e.g. vacancies[0].positions
     label: str
-    widget: str  # text | textarea | date | number | select | boolean | group | rows
+    widget: str  # text | textarea | date | datetime | number | select | boolean | group | rows
     required: bool = False
     value: Any = None
     choices: list[tuple[str, str]] = field(default_factory=list)
@@ -73,6 +73,10 @@ def _field(path: str, prop: dict, required: bool, value: Any, rows: dict[str, in
         base.attrs["step"] = 1 if kind == "integer" else "any"
     elif prop.get("format") == "date":
         base.widget = "date"
+    elif prop.get("format") == "date-time":  # a deadline: date and time (datetime-local)
+        base.widget = "datetime"
+        if isinstance(value, str) and len(value) == 10:  # a date alone (an older case): that day at 00:00
+            base.value = f"{value}T00:00"
     else:
         base.widget = "textarea" if prop.get("maxLength", 0) > LONG_TEXT else "text"
         if "maxLength" in prop:

@@ -18,8 +18,8 @@ def test_every_form_of_the_model_renders_without_code_of_its_own():
         schema = json.loads(path.read_text(encoding="utf-8"))
         fields = fields_of(schema)
         assert {f.name for f in fields} == set(schema["properties"]), path.name
-        assert all(f.widget in {"text", "textarea", "date", "number", "select", "boolean", "group", "rows"}
-                   for f in fields)
+        assert all(f.widget in {"text", "textarea", "date", "datetime", "number", "select", "boolean", "group",
+                                "rows"} for f in fields)
 
 
 def test_enum_fields_offer_the_swedish_labels_and_required_fields_are_marked():
@@ -59,3 +59,14 @@ def test_booleans_numbers_and_blank_fields():
         "ok": False, "share": 0.75, "count": 3}
     assert data_from_form(schema, MultiDict({"share": "nan"}))["share"] == "nan"  # left for the validator
     assert data_from_form(schema, MultiDict({"share": "inf"}))["share"] == "inf"
+
+
+def test_a_deadline_takes_a_date_and_a_time():
+    """format date-time: a datetime-local input; a date alone from an older case shows as 00:00."""
+    schema = _schema("tender_publish")
+    fields = {f.name: f for f in fields_of(schema, {"tender_deadline": "2026-02-01"})}
+    assert fields["tender_deadline"].widget == "datetime" and fields["tender_deadline"].value == "2026-02-01T00:00"
+    assert fields["published_on"].widget == "date"
+    posted = data_from_form(schema, MultiDict({"published_on": "2026-01-05", "tender_deadline": "2026-02-01T14:00"}))
+    assert posted == {"published_on": "2026-01-05", "tender_deadline": "2026-02-01T14:00"}
+    assert validate(schema, posted) == []

@@ -17,7 +17,7 @@
   const jsonView = document.getElementById("json-view");
 
   const KINDS = [["text", "Text"], ["number", "Tal (med decimaler)"], ["integer", "Heltal"], ["date", "Datum"],
-    ["boolean", "Ja/nej"], ["choice", "Val ur lista"], ["rows", "Lista med rader"]];
+    ["datetime", "Datum och tid"], ["boolean", "Ja/nej"], ["choice", "Val ur lista"], ["rows", "Lista med rader"]];
   const KIND_NAMES = Object.fromEntries(KINDS);
   // The keywords the editor writes on a field, in the order a new field gets them.
   const MANAGED = ["type", "title", "description", "format", "enum", "x-kedja-labels", "minimum", "maximum",
@@ -33,7 +33,7 @@
     if (prop.type === "boolean") return "boolean";
     if (prop.type === "integer") return "integer";
     if (prop.type === "number") return "number";
-    if (prop.type === "string") return prop.format === "date" ? "date" : "text";
+    if (prop.type === "string") return { date: "date", "date-time": "datetime" }[prop.format] || "text";
     if (prop.type === "array" && prop.items && typeof prop.items === "object" && prop.items.type === "object") return "rows";
     return "other";
   }
@@ -156,9 +156,11 @@
     managed.description = field.description || undefined;
     if (field.kind === "text") {
       Object.assign(managed, { type: "string", minLength: num(field.minLength), maxLength: num(field.maxLength),
-        format: o.format !== "date" ? o.format : undefined });
+        format: o.format !== "date" && o.format !== "date-time" ? o.format : undefined });
     } else if (field.kind === "date") {
       Object.assign(managed, { type: "string", format: "date" });
+    } else if (field.kind === "datetime") {
+      Object.assign(managed, { type: "string", format: "date-time" });
     } else if (field.kind === "number" || field.kind === "integer") {
       Object.assign(managed, { type: field.kind, minimum: num(field.minimum), maximum: num(field.maximum) });
     } else if (field.kind === "boolean") {
