@@ -6,13 +6,10 @@ import json
 import logging
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator
 
 from sqlalchemy.exc import SQLAlchemyError
-
-from forms import validate as validate_form
 
 from . import (
     accounts,
@@ -25,11 +22,11 @@ from . import (
     stalls,
     starting,
     stepping,
+    tasks,
     timers,
 )
 from .clock import Clock, utc_naive
 from .commands import (
-    Actor,
     AdvanceDemoClock,
     ClaimTask,
     CompleteTask,
@@ -59,22 +56,17 @@ from .deployment import ProcessCache
 from .errors import (
     ConcurrentUpdate,
     EngineError,
-    Forbidden,
-    InvalidInput,
-    InvalidState,
-    NotFound,
-    NotYours,
     Problem,
     StepFailed,
 )
 from .form_store import FormStore
-from .models import AccessLog, IdempotencyKey, Instance, Message, TaskRow
+from .models import AccessLog, Instance, Message
 from .projection import project
-from .queries import Queries, filled_form
-from .repository import ACTIVE_STATUSES
+from .queries import Queries
 from .script_pool import ScriptLimits
 from .spiff import workflow as wf
 from .spiff.history import prune_history
+from .tasks import CompletedTask
 from .uow import SKIP, FollowUps, UnitOfWork, translate
 from .workflow_cache import WorkflowCache
 
@@ -87,13 +79,6 @@ PRUNE_AT = 2
 PRUNE_GROWTH = 10
 # The advisory-lock key of stall detection (PostgreSQL): one node at a time.
 STALL_DETECTION_JOB = 0x6B65646A61  # "kedja"
-
-
-@dataclass(frozen=True)
-class StartedInstance:
-    id: str
-    status: str
-    replayed: bool = False  # an earlier request with the same Idempotency-Key started it
 
 
 class Engine:
@@ -115,10 +100,10 @@ class Engine:
         self._handlers: dict[type, Callable] = {
             Deploy: lambda cmd, follow: deploying.deploy_diagrams(self, cmd, follow),
             DeployForm: lambda cmd, follow: deploying.deploy_form(self, cmd, follow),
-            StartInstance: self._start_instance,
-            ClaimTask: self._claim_task,
-            ReleaseTask: self._release_task,
-            CompleteTask: self._complete_task,
+            StartInstance: lambda cmd, follow: starting.start(self, cmd, follow),
+            ClaimTask: lambda cmd, follow: tasks.claim(self, cmd, follow),
+            ReleaseTask: lambda cmd, follow: tasks.release(self, cmd, follow),
+            CompleteTask: lambda cmd, follow: tasks.complete(self, cmd, follow),
             CorrelateMessage: lambda cmd, follow: messaging.correlate(self, cmd, follow),
             RouteMessage: lambda cmd, follow: messaging.route(self, cmd.message_id, follow),
             FireTimer: lambda cmd, follow: timers.fire(self, cmd.wait_id, follow),
@@ -335,63 +320,6 @@ class Engine:
         return instance.id
 
     # --- handlers ------------------------------------------------------------------------
-    def _start_instance(self, cmd: StartInstance, follow: FollowUps) -> StartedInstance:
-        if not isinstance(cmd.data, dict):
-            raise InvalidInput("data must be an object")
-        scope = starting.idempotency_scope(cmd)
-        with self.uow() as uow:
-            if (earlier := starting.earlier_start(uow.session, scope)) is not None:
-                return StartedInstance(earlier, uow.repo.instance(earlier).status, replayed=True)
-            row = uow.repo.latest_definition(cmd.process_key)
-            if row is None:
-                raise NotFound(f"no deployed process '{cmd.process_key}'")
-            process = self.processes.get(row.id, uow.repo)
-            prepared = starting.prepare(uow.session, self.forms, process, cmd)
-            starting.refuse_second_case(uow.session, cmd.process_key, prepared.business_key)
-            now = self.now()
-            workflow = wf.new_workflow(process, prepared.data)
-            try:
-                wf.run_steps(workflow, now)
-                instance = self.create_instance(uow, process, workflow, prepared.business_key, now, follow)
-                if scope:
-                    uow.repo.flush()  # the instance row first: the key refers to it
-                    uow.repo.add(IdempotencyKey(key=scope, instance_id=instance.id, created_at=utc_naive(now)))
-            except EngineError:
-                raise
-            except SQLAlchemyError as err:
-                raise translate(err) from err
-            except Exception as err:  # the diagram's own logic failed
-                failure = err
-            else:
-                uow.commit()
-                return StartedInstance(instance.id, instance.status)
-        instance_id = self.record_failed_start(process, prepared.data, prepared.business_key, failure)
-        raise StepFailed(instance_id, wf.describe_error(failure), wf.failed_element(failure))
-
-    @staticmethod
-    def _task_of_actor(uow: UnitOfWork, task_id: str, actor: Actor):
-        row = uow.repo.task(task_id)
-        Engine._check_organisation(row, actor)
-        return row
-
-    @staticmethod
-    def _check_organisation(row: TaskRow, actor: Actor) -> None:
-        if actor.organisation is not None and row.organisation != actor.organisation:
-            raise NotYours(f"task {row.id} belongs to another organisation")
-
-    def _task_for(self, task_id: str, actor: Actor) -> str:
-        with self.uow() as uow:
-            return self._task_of_actor(uow, task_id, actor).instance_id
-
-    def _claim_task(self, cmd: ClaimTask, follow: FollowUps) -> None:
-        self._task_for(cmd.task_id, cmd.actor)
-        with self.uow() as uow:
-            if not uow.repo.claim_task(cmd.task_id, cmd.actor.username, utc_naive(self.now())):
-                row = uow.repo.task(cmd.task_id)
-                raise InvalidState(f"task {cmd.task_id} is {row.state}"
-                                   + (f", claimed by {row.claimed_by}" if row.claimed_by else ""))
-            uow.commit()
-
     def _detect_stalls(self, cmd: DetectStalls, follow: FollowUps) -> int:
         with self.uow() as uow:
             if not uow.repo.take_turn(STALL_DETECTION_JOB):
@@ -411,55 +339,6 @@ class Engine:
             uow.repo.add(AccessLog(at=utc_naive(self.now()), username=cmd.username, organisation=cmd.organisation,
                                    instance_id=cmd.instance_id, what=cmd.what))
             uow.commit()
-
-    def _release_task(self, cmd: ReleaseTask, follow: FollowUps) -> None:
-        self._task_for(cmd.task_id, cmd.actor)
-        with self.uow() as uow:
-            row = uow.repo.task(cmd.task_id)
-            if row.state != "open":
-                raise InvalidState(f"task {cmd.task_id} is {row.state}")
-            if row.claimed_by not in (None, cmd.actor.username) and cmd.actor.organisation is not None:
-                raise Forbidden(f"task {cmd.task_id} is claimed by {row.claimed_by}")
-            row.claimed_by = row.claimed_at = None
-            uow.commit()
-
-    def _complete_task(self, cmd: CompleteTask, follow: FollowUps):
-        if not isinstance(cmd.data, dict):
-            raise InvalidInput("data must be an object")
-        found = {}  # the session holds rows weakly: kept here, the step reads them only once
-
-        def locate(uow: UnitOfWork) -> str:
-            # The instance's row comes with the task's: the step then finds it in the session.
-            found["row"], found["instance"] = uow.repo.task_and_instance(cmd.task_id)
-            self._check_organisation(found["row"], cmd.actor)
-            return found["row"].instance_id
-
-        def operate(uow: UnitOfWork, instance: Instance, workflow):
-            row = found["row"]
-            if row.state != "open":
-                raise InvalidState(f"task {cmd.task_id} is already {row.state}")
-            if row.claimed_by not in (None, cmd.actor.username):
-                raise Forbidden(f"task {cmd.task_id} is claimed by {row.claimed_by}")
-            if instance.status not in ACTIVE_STATUSES:
-                raise InvalidState(f"instance {instance.id} is {instance.status}")
-            schema = filled_form(uow.session, self.forms, row.form_key, row.form_version,
-                                 wf.task_data(workflow, cmd.task_id))
-            if schema is not None and (problems := validate_form(schema, cmd.data)):
-                raise InvalidInput(f"the form '{row.form_key}' has {len(problems)} error(s)", problems)
-            wf.complete_user_task(workflow, cmd.task_id, dict(cmd.data), self.now())
-            return CompletedTask(cmd.task_id, instance.id, row)
-
-        return self.step(locate, operate, follow, completed_by=cmd.actor.username)
-
-
-@dataclass(frozen=True)
-class CompletedTask:
-    task_id: str
-    instance_id: str
-    # The task's row as the step left it (completed, by whom, when): callers answer from it
-    # instead of reading it again.
-    row: Any = None
-
 
 def build_engine(config: EngineConfig | None = None, clock: Clock | None = None) -> Engine:
     return Engine(config or EngineConfig.from_env(), clock)

@@ -11,19 +11,27 @@ is trusted with the data it gives; an administrator may act for another organisa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from forms import account_fields
 from forms import validate as validate_form
 
+from .clock import utc_naive
 from .commands import StartInstance
-from .errors import InvalidInput, InvalidState
+from .errors import EngineError, InvalidInput, InvalidState, NotFound, StepFailed
 from .form_store import FormStore
 from .models import IdempotencyKey, Instance, Organisation
 from .queries import filled_form
+from .spiff import workflow as wf
 from .spiff.workflow import CompiledProcess
+from .uow import FollowUps, translate
+
+if TYPE_CHECKING:  # only for annotations: the service imports this module
+    from .service import Engine
 
 
 @dataclass(frozen=True)
@@ -73,3 +81,46 @@ def earlier_start(session: Session, scope: str | None) -> str | None:
         return None
     row = session.get(IdempotencyKey, scope)
     return row.instance_id if row else None
+
+
+@dataclass(frozen=True)
+class StartedInstance:
+    id: str
+    status: str
+    replayed: bool = False  # an earlier request with the same Idempotency-Key started it
+
+
+def start(engine: Engine, cmd: StartInstance, follow: FollowUps) -> StartedInstance:
+    """The StartInstance command: check, run the first steps, write the instance; a start whose
+    first steps fail leaves an instance in `error` (its creator sees it) and says why."""
+    if not isinstance(cmd.data, dict):
+        raise InvalidInput("data must be an object")
+    scope = idempotency_scope(cmd)
+    with engine.uow() as uow:
+        if (earlier := earlier_start(uow.session, scope)) is not None:
+            return StartedInstance(earlier, uow.repo.instance(earlier).status, replayed=True)
+        row = uow.repo.latest_definition(cmd.process_key)
+        if row is None:
+            raise NotFound(f"no deployed process '{cmd.process_key}'")
+        process = engine.processes.get(row.id, uow.repo)
+        prepared = prepare(uow.session, engine.forms, process, cmd)
+        refuse_second_case(uow.session, cmd.process_key, prepared.business_key)
+        now = engine.now()
+        workflow = wf.new_workflow(process, prepared.data)
+        try:
+            wf.run_steps(workflow, now)
+            instance = engine.create_instance(uow, process, workflow, prepared.business_key, now, follow)
+            if scope:
+                uow.repo.flush()  # the instance row first: the key refers to it
+                uow.repo.add(IdempotencyKey(key=scope, instance_id=instance.id, created_at=utc_naive(now)))
+        except EngineError:
+            raise
+        except SQLAlchemyError as err:
+            raise translate(err) from err
+        except Exception as err:  # the diagram's own logic failed
+            failure = err
+        else:
+            uow.commit()
+            return StartedInstance(instance.id, instance.status)
+    instance_id = engine.record_failed_start(process, prepared.data, prepared.business_key, failure)
+    raise StepFailed(instance_id, wf.describe_error(failure), wf.failed_element(failure))
