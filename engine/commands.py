@@ -87,18 +87,6 @@ class CorrelateMessage:
 
 
 @dataclass(frozen=True)
-class RouteMessage:
-    """Route one stored message: to every waiting catch, else a message start, else the buffer."""
-
-    message_id: str
-
-
-@dataclass(frozen=True)
-class FireTimer:
-    wait_id: int
-
-
-@dataclass(frozen=True)
 class Sweep:
     """One pass of background work: due timers, stranded outbox rows, buffered and expired messages."""
 
