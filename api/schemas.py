@@ -223,8 +223,13 @@ class Stall(Schema):
 
 
 def page_schema(item: type[Schema], name: str) -> type[Schema]:
-    return type(name, (Schema,), {"items": fields.List(fields.Nested(item)), "total": fields.Integer(),
-                                  "page": fields.Integer(), "per_page": fields.Integer()})
+    return type(name, (Schema,), {
+        "items": fields.List(fields.Nested(item)),
+        "total": fields.Integer(metadata={"description": "how many there are; with total_capped, at least this many"}),
+        "total_capped": fields.Boolean(metadata={
+            "description": "true when counting stopped at `total` (the task inbox counts at most 1,000 past the "
+                           "page's start: the last page is then not known)"}),
+        "page": fields.Integer(), "per_page": fields.Integer()})
 
 
 TaskPage = page_schema(Task, "TaskPage")

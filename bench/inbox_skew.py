@@ -25,12 +25,12 @@ import uuid
 from datetime import datetime, timedelta
 
 from _common import ROOT, fresh_engine, machine, p95
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
 
 from engine.accounts import add_organisation, add_user
 from engine.clock import utc_naive
 from engine.commands import Deploy
-from engine.models import Instance, ProcessDefinition
+from engine.models import Instance
 
 ORGANISATIONS = 20
 BIG, MIDDLE = 1, 10  # Zipf ranks: 1/H(20) = 27.8 % and 2.8 % of the tasks
@@ -61,7 +61,7 @@ def rows(rng: random.Random, count: int, state: str, now: datetime, instances: d
     weights = [1 / rank for rank in range(1, ORGANISATIONS + 1)]
     ranks = rng.choices(range(1, ORGANISATIONS + 1), weights, k=count)
     processes = rng.choices(list(MODEL), list(MODEL.values()), k=count)
-    for rank, process in zip(ranks, processes):
+    for rank, process in zip(ranks, processes, strict=True):
         element_id, name = rng.choice(tasks[process])
         created = now - timedelta(seconds=rng.randrange(365 * 86400))
         due = now + timedelta(seconds=rng.randrange(-30 * 86400, 60 * 86400)) if rng.random() < 0.7 else None
@@ -176,6 +176,48 @@ def timed(call, repeat: int) -> tuple[float, float]:
     return statistics.median(times) * 1000, p95(times) * 1000
 
 
+def run_case(engine, client, headers, rank, label, case, now, repeat) -> tuple[tuple, tuple]:
+    """The case at the query, then over HTTP: the web inbox, or GET /api/v1/tasks."""
+    arguments = query_arguments(case, rank, now)
+    api = label.startswith("api")
+    username = user(rank, 1) if api else user(rank)
+    at_query = timed(lambda: engine.queries.inbox(organisation(rank), username, **arguments), repeat)
+
+    def http():
+        if api:
+            response = client.get("/api/v1/tasks", query_string=case, headers=headers)
+        else:
+            response = client.get("/", query_string=case)
+        assert response.status_code == 200, response.status_code
+    return at_query, timed(http, repeat)
+
+
+def explain(engine, rank: int, label: str, case: dict, now: datetime) -> None:
+    """The plans of the statements one inbox call sends (SQLite: EXPLAIN QUERY PLAN;
+    PostgreSQL: EXPLAIN ANALYZE, with the rows each step read)."""
+    captured = []
+
+    def hook(_connection, _cursor, statement, parameters, _context, _many):
+        captured.append((statement, parameters))
+    event.listen(engine.sql_engine, "before_cursor_execute", hook)
+    try:
+        engine.queries.inbox(organisation(rank), user(rank, 1) if label.startswith("api") else user(rank),
+                             **query_arguments(case, rank, now))
+    finally:
+        event.remove(engine.sql_engine, "before_cursor_execute", hook)
+    sqlite = engine.sql_engine.dialect.name == "sqlite"
+    prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "
+    print(f"  {label}:")
+    with engine.sql_engine.connect() as connection:
+        for statement, parameters in captured:
+            if not statement.lstrip().upper().startswith("SELECT"):
+                continue
+            kind = "count" if statement.lstrip().upper().startswith("SELECT COUNT") else "page"
+            plan = connection.exec_driver_sql(prefix + statement, parameters).all()
+            lines = [row[3] for row in plan] if sqlite else [row[0] for row in plan]
+            print(f"    {kind}: " + "\n           ".join(lines))
+
+
 def signed_in(app, username: str):
     client = app.test_client()
     found = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").get_data(as_text=True))
@@ -192,6 +234,7 @@ def main() -> None:
     parser.add_argument("--completed", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--only", default="", help="run only the cases whose label contains this")
+    parser.add_argument("--explain", action="store_true", help="print the plans of the biggest organisation's cases")
     args = parser.parse_args()
     from api import create_app
     engine, done = fresh_engine(args.database_url)
@@ -209,28 +252,22 @@ def main() -> None:
         print(f"{args.open:,} open + {args.completed:,} completed tasks in {ORGANISATIONS} organisations "
               f"(Zipf), loaded in {filled:.0f} s; {args.repeat} timed runs per case, page of 25 "
               f"(the web inbox's), times in ms")
+        if args.explain:
+            print(f"\nplans, {organisation(BIG)}:")
+            for label, case in cases(BIG) + API_CASES:
+                if args.only in label:
+                    explain(engine, BIG, label, case, now)
         worst: dict[tuple[int, str], tuple[float, str]] = {}
         for rank in (BIG, MIDDLE):
             big = engine.queries.inbox(organisation(rank), per_page=1)
-            print(f"\n{organisation(rank)} (rank {rank}): {big.total}{'+' if getattr(big, 'capped', False) else ''} open tasks; "
-                  f"query p50/p95 | HTTP p50/p95")
+            print(f"\n{organisation(rank)} (rank {rank}): {big.total}{'+' if big.capped else ''} open tasks "
+                  f"(the inbox's capped count); query p50/p95 | HTTP p50/p95")
             client = signed_in(app, user(rank))
             headers = {"Authorization": f"Bearer {tokens[rank]}"}
             for label, case in cases(rank) + API_CASES:
                 if args.only not in label:
                     continue
-                arguments = query_arguments(case, rank, now)
-                username = user(rank, 1) if label.startswith("api") else user(rank)
-                q50, q95 = timed(lambda: engine.queries.inbox(organisation(rank), username, **arguments), args.repeat)
-                if label.startswith("api"):
-                    def http():
-                        response = client.get("/api/v1/tasks", query_string=case, headers=headers)
-                        assert response.status_code == 200, response.status_code
-                else:
-                    def http():
-                        response = client.get("/", query_string=case)
-                        assert response.status_code == 200, response.status_code
-                h50, h95 = timed(http, args.repeat)
+                (q50, q95), (h50, h95) = run_case(engine, client, headers, rank, label, case, now, args.repeat)
                 print(f"  {label:32s} {q50:6.1f} / {q95:6.1f} | {h50:6.1f} / {h95:6.1f}")
                 worst[rank, "query"] = max(worst.get((rank, "query"), (0, "")), (q95, label))
                 worst[rank, "HTTP"] = max(worst.get((rank, "HTTP"), (0, "")), (h95, label))

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -97,14 +98,29 @@ class Instance(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+OPEN_TASK = text("state = 'open'")
+# The inbox's indexes over open tasks (migration 0012): one per sort, each led by the
+# organisation and ending with the filters' columns, so that a filtered page or count is
+# decided from the index alone.
+INBOX_INDEXES = {
+    "ix_tasks_open_created": ("created_at", "id", "due_at", "claimed_by", "process_key"),
+    "ix_tasks_open_due": ("due_at", "id", "claimed_by", "process_key"),
+    "ix_tasks_open_name": ("name", "id", "due_at", "claimed_by", "process_key"),
+    "ix_tasks_open_process": ("process_key", "id", "due_at", "claimed_by"),
+}
+
+
 class TaskRow(Base):
     """A user task as the inbox sees it; completed rows stay as the instance's history."""
 
     __tablename__ = "tasks"
     __table_args__ = (
-        Index("ix_tasks_org_inbox", "organisation", "state", "created_at"),
-        Index("ix_tasks_claimed", "claimed_by", "state"),
+        Index("ix_tasks_org_inbox", "organisation", "state", "created_at", "id"),
+        Index("ix_tasks_claimed", "claimed_by", "state", "created_at", "id"),
+        Index("ix_tasks_completed_by", "completed_by", "state", "created_at", "id"),
         Index("ix_tasks_instance", "instance_id", "state"),
+        *(Index(name, "organisation", *columns, sqlite_where=OPEN_TASK, postgresql_where=OPEN_TASK)
+          for name, columns in INBOX_INDEXES.items()),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal_column, select, union
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from forms import option_providers, with_options
 
@@ -36,6 +38,7 @@ class Page:
     total: int
     page: int
     per_page: int
+    capped: bool = False  # there are more than `total`: counting stopped there
 
 
 def _page(session: Session, query, page: int, per_page: int) -> Page:
@@ -57,6 +60,46 @@ def filled_form(session: Session, store: FormStore, form_key: str | None,
 
 INBOX_SORTS = {"created": TaskRow.created_at, "due": TaskRow.due_at, "name": TaskRow.name,
                "process": TaskRow.process_key}
+TASK_STATES = ("open", "completed", "cancelled")
+# How many tasks past a page's start the inbox counts: a big organisation's 278,000 open tasks
+# would take longer to count than the page takes to read. Above it the total is "1000+".
+INBOX_COUNT_CAP = 1000
+
+
+# SQLite's planner has no statistics (the service never runs ANALYZE) and, between an index
+# that reads a page in order and one that narrows a filter, guesses wrong for big inboxes: the
+# inbox names the index ("INDEXED BY", through SQLAlchemy's with_hint, which its SQLite
+# dialect does not render by itself). PostgreSQL plans from its statistics.
+if SQLiteCompiler.get_from_hint_text is SQLCompiler.get_from_hint_text:
+    SQLiteCompiler.get_from_hint_text = lambda _compiler, _table, hint: hint
+
+
+def _inbox_index(state: str, scope: str, sort: str, process: str | None = None,
+                 due: bool = False, counting: bool = False) -> str | None:
+    """The index that serves an inbox page (or, `counting`, its total) on SQLite."""
+    if scope == "mine":  # a user's tasks are few: read them all (by id from the two indexes), then sort
+        return "ix_tasks_claimed" if state == "open" else "sqlite_autoindex_tasks_1"
+    if state != "open":
+        return "ix_tasks_org_inbox" if sort == "created" and not process else None
+    if counting:  # the narrowest range; every open-task index holds the filters' columns
+        sort = "process" if process else "due" if due else "created"
+    return f"ix_tasks_open_{sort}"
+
+
+def _select(columns, conditions: list, index: str | None):
+    query = select(*columns).where(*conditions)
+    return query.with_hint(TaskRow, f"INDEXED BY {index}", "sqlite") if index else query
+
+
+def _rows(session: Session, conditions: list, order: tuple, offset: int, limit: int,
+          index: str | None) -> list[TaskRow]:
+    return list(session.scalars(_select((TaskRow,), conditions, index).order_by(*order).offset(offset).limit(limit)))
+
+
+def _count(session: Session, conditions: list, limit: int, index: str | None) -> int:
+    """How many tasks match, counting no further than `limit`."""
+    matching = _select((literal_column("1"),), conditions, index).select_from(TaskRow).limit(limit).subquery()
+    return session.scalar(select(func.count()).select_from(matching)) or 0
 
 
 class Queries:
@@ -85,27 +128,62 @@ class Queries:
               descending: bool = False, now: datetime | None = None) -> Page:
         """Tasks of one organisation (or, with scope='mine', claimed by the user); oldest first.
         `due`: 'overdue' or 'week' (due within 7 days of `now`); `claimed`: 'yes' or 'no';
-        `sort`: one of INBOX_SORTS."""
-        query = select(TaskRow).where(TaskRow.state == state)
+        `sort`: one of INBOX_SORTS (ties by id, in the same direction; tasks without a due date
+        last when sorted by due date, whichever the direction). The total is counted up to
+        INBOX_COUNT_CAP past the page's start: above that the page says `capped`."""
+        # A known state as a literal: the planner can then use the open tasks' partial indexes
+        # (a bound value would not match their WHERE in a generic plan).
+        conditions = [TaskRow.state == (literal_column(f"'{state}'") if state in TASK_STATES else state)]
         if organisation is not None:
-            query = query.where(TaskRow.organisation == organisation)
-        if scope == "mine":
-            query = query.where(or_(TaskRow.claimed_by == username, TaskRow.completed_by == username))
+            conditions.append(TaskRow.organisation == organisation)
         if process:
-            query = query.where(TaskRow.process_key == process)
+            conditions.append(TaskRow.process_key == process)
+        dated_only = False
         if due and now is not None:
             limit = now if due == "overdue" else now + timedelta(days=7)
-            query = query.where(TaskRow.due_at.is_not(None), TaskRow.due_at < limit)
+            conditions += [TaskRow.due_at.is_not(None), TaskRow.due_at < limit]
+            dated_only = True
         if claimed == "yes":
-            query = query.where(TaskRow.claimed_by.is_not(None))
+            conditions.append(TaskRow.claimed_by.is_not(None))
         elif claimed == "no":
-            query = query.where(TaskRow.claimed_by.is_(None))
+            conditions.append(TaskRow.claimed_by.is_(None))
         column = INBOX_SORTS[sort]
-        order = [column.desc() if descending else column.asc(), TaskRow.id]
-        if sort == "due":  # tasks without a due date last, whichever the direction
-            order.insert(0, TaskRow.due_at.is_(None))
+        direction = (lambda c: c.desc()) if descending else (lambda c: c.asc())
+        offset = (page - 1) * per_page
+        counting = conditions
+        if scope == "mine" and state == "open":  # an open task is never completed: its claim says mine
+            conditions = counting = [*conditions, TaskRow.claimed_by == username]
+        elif scope == "mine":  # claimed or completed by me, each read from its own index
+            def mine(limit: int | None = None, order: tuple = ()):
+                def branch(who):
+                    query = select(TaskRow.id).where(*conditions, who == username)
+                    return select(query.order_by(*order).limit(limit).subquery().c.id) if limit else query
+                return TaskRow.id.in_(union(branch(TaskRow.claimed_by), branch(TaskRow.completed_by)))
+            order = (direction(column), direction(TaskRow.id))
+            # by creation (the API's order), only each index's first tasks can be on the page
+            counting = [*conditions, mine(offset + INBOX_COUNT_CAP + 1)]
+            conditions = [*conditions, mine(offset + per_page, order) if sort == "created" else mine()]
+        index = _inbox_index(state, scope, sort, process)
+        count_index = _inbox_index(state, scope, sort, process, dated_only, counting=True)
         with self._session_factory() as session:
-            return _page(session, query.order_by(*order), page, per_page)
+            if sort != "due":
+                items = _rows(session, conditions, (direction(column), direction(TaskRow.id)), offset, per_page, index)
+            else:
+                # Dated tasks in due order, then the undated ones: two index range reads, so
+                # that neither direction sorts the organisation's tasks (NULLs sort first on
+                # SQLite, last on PostgreSQL).
+                dated = [*conditions, TaskRow.due_at.is_not(None)]
+                items = _rows(session, dated, (direction(TaskRow.due_at), direction(TaskRow.id)), offset, per_page,
+                              index)
+                if len(items) < per_page and not dated_only:
+                    before = offset + len(items) if items or not offset else _count(session, dated, offset, index)
+                    items += _rows(session, [*conditions, TaskRow.due_at.is_(None)], (direction(TaskRow.id),),
+                                   max(0, offset - before), per_page - len(items), index)
+            if len(items) < per_page and (items or not offset):  # the last page: no need to count
+                return Page(items, offset + len(items), page, per_page)
+            counted = _count(session, counting, offset + INBOX_COUNT_CAP + 1, count_index)
+            return Page(items, min(counted, offset + INBOX_COUNT_CAP), page, per_page,
+                        capped=counted > offset + INBOX_COUNT_CAP)
 
     def task_context(self, tasks) -> dict[str, dict]:
         """For a page of tasks: each one's case (business key) and phase (kedja:phase in its diagram)."""
