@@ -97,7 +97,7 @@ def test_one_chain_through_the_pages(engine, clock, browser, base_url):
         "competences[0].count": "1", "competences[0].needed_by": "2026-05-01"})
     higab.task("Tidig dialog och beslut om krav", UPH, {
         "requirement_kind": "binding", "places": "1", "required_months": "12", "matching_body": "Upphandlingsbolaget"})
-    higab.task("Publicera upphandling", UPH, {"published_on": "2026-01-05", "tender_deadline": "2026-02-01"})
+    higab.task("Publicera upphandling", UPH, {"published_on": "2026-01-05", "tender_deadline": "2026-02-01T12:00"})
 
     for supplier, reference in ((bygg, "A-1"), (stad, "B-1")):  # each bids as itself
         supplier.start("Lämna anbud", {"procurement_id": re.compile(UPH)})
