@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from .models import Instance, InstanceFacts, Organisation, Wait
 from .repository import ACTIVE_STATUSES
+from .statuses import WaitKind
 
 OPEN_VACANCIES_MESSAGE = "candidate_proposal"
 # The providers whose choices depend on the task's own data.
@@ -29,7 +30,7 @@ def _facts_of(session: Session, instance_ids) -> dict[str, dict]:
 def _waiting_keys(session: Session, message: str) -> list[tuple[str, dict]]:
     """(instance id, correlation values) of every catch that waits for `message` now."""
     rows = session.execute(select(Wait.instance_id, Wait.correlation_key).where(
-        Wait.kind == "message", Wait.message_name == message).order_by(Wait.since))
+        Wait.kind == WaitKind.MESSAGE, Wait.message_name == message).order_by(Wait.since))
     return [(instance_id, json.loads(key or "{}")) for instance_id, key in rows]
 
 

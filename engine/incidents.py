@@ -21,6 +21,7 @@ from .clock import utc_naive
 from .commands import RetryIncident
 from .errors import InvalidInput, InvalidState, NotFound
 from .models import AuditEntry, Message, Wait
+from .statuses import ROUTABLE, MessageStatus, WaitKind
 from .uow import FollowUps
 
 if TYPE_CHECKING:  # only for annotations: the service imports this module
@@ -70,7 +71,7 @@ def message_failed(engine: "Engine", message_id: str, err: Exception | str) -> N
     """Count a failed routing try of a message; past the limit it becomes an incident."""
     with engine.uow() as uow:
         message = uow.session.get(Message, message_id)
-        if message is None or message.status not in ("pending", "buffered"):
+        if message is None or message.status not in ROUTABLE:
             return
         count_failure(engine, message, err)
         uow.commit()
@@ -82,7 +83,7 @@ def count_failure(engine: "Engine", message: Message, err: Exception | str) -> N
     message.last_error = _text(err)
     message.lease_owner = None
     if message.attempts >= engine.config.max_attempts:
-        message.status, message.lease_until = "failed", None
+        message.status, message.lease_until = MessageStatus.FAILED, None
         log.error("message %s (%s) failed %d times: an incident now", message.id, message.name, message.attempts)
     else:
         message.lease_until = _next_try(engine, message.attempts)
@@ -92,10 +93,10 @@ def incidents(engine: "Engine") -> list[Incident]:
     """Every failed timer and message, newest first."""
     with engine.session_factory() as session:
         timers = session.scalars(select(Wait).where(Wait.failed_at.is_not(None))).all()
-        messages = session.scalars(select(Message).where(Message.status == "failed")).all()
-        found = [Incident("timer", str(w.id), w.instance_id, w.element_id, w.attempts, w.last_error, w.failed_at)
+        messages = session.scalars(select(Message).where(Message.status == MessageStatus.FAILED)).all()
+        found = [Incident(WaitKind.TIMER, str(w.id), w.instance_id, w.element_id, w.attempts, w.last_error, w.failed_at)
                  for w in timers]
-        found += [Incident("message", m.id, m.source_instance_id, m.name, m.attempts, m.last_error,
+        found += [Incident(WaitKind.MESSAGE, m.id, m.source_instance_id, m.name, m.attempts, m.last_error,
                            m.created_at) for m in messages]
     return sorted(found, key=lambda i: i.since or datetime.min, reverse=True)
 
@@ -103,7 +104,7 @@ def incidents(engine: "Engine") -> list[Incident]:
 def retry(engine: "Engine", cmd: RetryIncident, follow: FollowUps) -> str:
     """Free the incident for work now; a message is routed at once, a timer by the sweep."""
     with engine.uow() as uow:
-        if cmd.kind == "timer":
+        if cmd.kind == WaitKind.TIMER:
             wait = uow.session.get(Wait, int(cmd.id)) if cmd.id.isdigit() else None
             if wait is None:
                 raise NotFound(f"no timer {cmd.id}")
@@ -111,13 +112,13 @@ def retry(engine: "Engine", cmd: RetryIncident, follow: FollowUps) -> str:
                 raise InvalidState("timern är ingen incident")
             wait.failed_at = wait.lease_owner = wait.lease_until = None
             wait.attempts, instance_id = 0, wait.instance_id
-        elif cmd.kind == "message":
+        elif cmd.kind == WaitKind.MESSAGE:
             message = uow.session.get(Message, cmd.id)
             if message is None:
                 raise NotFound(f"no message {cmd.id}")
-            if message.status != "failed":
+            if message.status != MessageStatus.FAILED:
                 raise InvalidState("meddelandet är ingen incident")
-            message.status, message.attempts = "pending", 0
+            message.status, message.attempts = MessageStatus.PENDING, 0
             message.lease_owner = message.lease_until = None
             instance_id = message.source_instance_id
             uow.after_commit(lambda: follow.route(cmd.id))

@@ -21,12 +21,12 @@ from .errors import EngineError, InvalidState, NotFound
 from .models import AuditEntry
 from .repository import ACTIVE_STATUSES
 from .spiff import workflow as wf
+from .statuses import FINISHED, InstanceStatus
 from .uow import FollowUps
 
 if TYPE_CHECKING:  # only for annotations: the service imports this module
     from .service import Engine
 
-FINISHED = ("completed", "terminated")
 
 
 def _require(instance, allowed: tuple[str, ...], action: str) -> None:
@@ -43,7 +43,7 @@ def suspend(engine: "Engine", cmd: SuspendInstance, follow: FollowUps) -> str:
     with engine.uow() as uow:
         instance = uow.repo.instance(cmd.instance_id)
         _require(instance, ACTIVE_STATUSES, "suspended")
-        instance.status = "suspended"
+        instance.status = InstanceStatus.SUSPENDED
         _audit(engine, uow, cmd, "suspend")
         uow.commit()
     return "suspended"
@@ -51,7 +51,7 @@ def suspend(engine: "Engine", cmd: SuspendInstance, follow: FollowUps) -> str:
 
 def resume(engine: "Engine", cmd: ResumeInstance, follow: FollowUps) -> str:
     def operate(uow, instance, workflow):
-        _require(instance, ("suspended",), "resumed")
+        _require(instance, (InstanceStatus.SUSPENDED,), "resumed")
         wf.run_steps(workflow, engine.now())  # nothing to run unless time moved; projects anew
         _audit(engine, uow, cmd, "resume")
         return True
@@ -62,7 +62,7 @@ def resume(engine: "Engine", cmd: ResumeInstance, follow: FollowUps) -> str:
 
 def retry(engine: "Engine", cmd: RetryInstance, follow: FollowUps) -> str:
     def operate(uow, instance, workflow):
-        _require(instance, ("error",), "retried")
+        _require(instance, (InstanceStatus.ERROR,), "retried")
         wf.run_steps(workflow, engine.now())
         _audit(engine, uow, cmd, "retry", instance.error_message)
         return True
@@ -79,13 +79,13 @@ def terminate(engine: "Engine", cmd: TerminateInstance, follow: FollowUps) -> st
         _audit(engine, uow, cmd, "terminate")
         return True
 
-    engine.step(cmd.instance_id, operate, follow, final_status="terminated")
+    engine.step(cmd.instance_id, operate, follow, final_status=InstanceStatus.TERMINATED)
     return "terminated"
 
 
 def reset(engine: "Engine", cmd: ResetInstance, follow: FollowUps) -> str:
     def operate(uow, instance, workflow):
-        _require(instance, ACTIVE_STATUSES + ("error",), "reset")
+        _require(instance, ACTIVE_STATUSES + (InstanceStatus.ERROR,), "reset")
         wf.reset_to(workflow, cmd.element_id, engine.now())
         _audit(engine, uow, cmd, "reset", cmd.element_id)
         return True

@@ -23,6 +23,7 @@ from .errors import ConcurrentUpdate, EngineError, InvalidInput, NotFound, StepF
 from .models import Delivery, Message
 from .repository import ACTIVE_STATUSES
 from .spiff import workflow as wf
+from .statuses import ROUTABLE, MessageStatus
 from .uow import SKIP, FollowUps
 
 log = logging.getLogger("kedja.messaging")
@@ -58,7 +59,7 @@ def correlate(engine: "Engine", cmd: CorrelateMessage, follow: FollowUps) -> Rou
                 return _result(engine, message_id, duplicate=True)
             uow.repo.add(Message(
                 id=message_id, name=cmd.name, correlation_key=wf.correlation_key(cmd.correlation),
-                payload=json.dumps(payload, default=str, ensure_ascii=False), status="pending",
+                payload=json.dumps(payload, default=str, ensure_ascii=False), status=MessageStatus.PENDING,
                 created_at=utc_naive(now), expires_at=utc_naive(now + timedelta(seconds=ttl)), attempts=0,
                 # Ours to route now; another node's sweep may take it only if we die first.
                 lease_owner=engine.config.node_name,
@@ -68,7 +69,7 @@ def correlate(engine: "Engine", cmd: CorrelateMessage, follow: FollowUps) -> Rou
     except ConcurrentUpdate:  # the same id arrived twice at once; the other one routes it
         return _result(engine, message_id, duplicate=True)
     status = route(engine, message_id, follow)
-    if status == "expired" and ttl == 0:
+    if status == MessageStatus.EXPIRED and ttl == 0:
         _forget(engine, message_id)
         raise NotFound(f"no instance waits for message '{cmd.name}' with {cmd.correlation}")
     return _result(engine, message_id)
@@ -92,7 +93,7 @@ def route(engine: "Engine", message_id: str, follow: FollowUps) -> str:
     stamp = utc_naive(now)
     with engine.uow() as uow:
         message = uow.repo.message(message_id)
-        if message.status not in ("pending", "buffered"):
+        if message.status not in ROUTABLE:
             return message.status
         owned = message.lease_owner == engine.config.node_name and message.lease_until > stamp
         if not owned:
@@ -110,7 +111,7 @@ def route(engine: "Engine", message_id: str, follow: FollowUps) -> str:
     if len(receivers) == 1:  # the common case: the delivery closes the message itself
         outcome = deliver(engine, message_id, receivers[0], follow, close=True, errors=errors)
         if outcome == DELIVERED:
-            return "delivered"
+            return MessageStatus.DELIVERED
         outcomes = [outcome]
     else:
         outcomes = [deliver(engine, message_id, instance_id, follow, errors=errors) for instance_id in receivers]
@@ -128,11 +129,11 @@ def route(engine: "Engine", message_id: str, follow: FollowUps) -> str:
             uow.commit()
             return message.status
         if uow.repo.delivery_count(message_id) > 0:
-            status = "delivered"
+            status = MessageStatus.DELIVERED
         else:
-            status = "expired" if expires_at <= stamp else "buffered"
+            status = MessageStatus.EXPIRED if expires_at <= stamp else MessageStatus.BUFFERED
         message.status = status
-        message.routed_at = stamp if status == "delivered" else message.routed_at
+        message.routed_at = stamp if status == MessageStatus.DELIVERED else message.routed_at
         message.lease_owner = message.lease_until = None
         uow.commit()
         return status
@@ -158,7 +159,7 @@ def deliver(engine: "Engine", message_id: str, instance_id: str, follow: FollowU
         uow.repo.add(Delivery(message_id=message_id, instance_id=instance.id, element_id=wait.element_id,
                               delivered_at=utc_naive(now)))
         if close:
-            message.status, message.routed_at = "delivered", utc_naive(now)
+            message.status, message.routed_at = MessageStatus.DELIVERED, utc_naive(now)
             message.lease_owner = message.lease_until = None
         return True
 
@@ -196,7 +197,7 @@ def _start_by_message(engine: "Engine", uow, message, definition_id: int, follow
         if not _mark_started(uow, message_id, instance.id, use.element_id, now):
             return uow.repo.message_status(message_id)
         uow.commit()
-        return "started"
+        return MessageStatus.STARTED
     uow.session.rollback()
 
     def mark(uow, instance):
@@ -204,7 +205,7 @@ def _start_by_message(engine: "Engine", uow, message, definition_id: int, follow
             raise ConcurrentUpdate(f"message {message_id} was started by another node")
 
     engine.record_failed_start(process, {}, None, failure, after=mark)
-    return "started"
+    return MessageStatus.STARTED
 
 
 def _mark_started(uow, message_id: str, instance_id: str, element_id: str, now) -> bool:

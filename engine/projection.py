@@ -12,6 +12,7 @@ from .clock import utc_naive
 from .models import Instance, InstanceFacts, TaskRow, Wait
 from .repository import Repository
 from .spiff import workflow as wf
+from .statuses import InstanceStatus, TaskState, WaitKind
 
 
 @dataclass
@@ -38,9 +39,9 @@ def _project(repo, instance, workflow, process, now, completed_task_id, complete
                                 revisit, new)
     projected = _project_waits(repo, instance, workflow, process, stamp, revisit, new)
     if wf.is_completed(workflow):
-        instance.status, instance.completed_at = "completed", stamp
+        instance.status, instance.completed_at = InstanceStatus.COMPLETED, stamp
     else:
-        instance.status = "running" if open_tasks else "waiting"
+        instance.status = InstanceStatus.RUNNING if open_tasks else InstanceStatus.WAITING
     instance.error_message = instance.error_element = None
     instance.last_progress_at = stamp
     if not new:
@@ -87,7 +88,7 @@ def _project_tasks(repo, instance, workflow, process, now, completed_task_id, co
             id=task.task_id, instance_id=instance.id, process_key=instance.process_key,
             element_id=task.element_id, name=task.name, lane=assignment.lane, role=assignment.role,
             organisation=assignment.organisation, form_key=info.form_key if info else None,
-            form_version=process.form_versions.get(info.form_key) if info else None, state="open",
+            form_version=process.form_versions.get(info.form_key) if info else None, state=TaskState.OPEN,
             created_at=stamp, due_at=utc_naive(due) if due else None,
         ))
     return still_open + len(open_now)
@@ -111,9 +112,9 @@ def _project_waits(repo, instance, workflow, process, stamp, all_new: bool, new:
     messages, timers = wf.waits(workflow, process.model)
     for message in messages:
         key = wf.correlation_key(message.correlation)
-        row = previous.pop(("message", message.task_id, message.element_id), None)
+        row = previous.pop((WaitKind.MESSAGE, message.task_id, message.element_id), None)
         if row is None:
-            repo.add(Wait(instance_id=instance.id, kind="message", element_id=message.element_id,
+            repo.add(Wait(instance_id=instance.id, kind=WaitKind.MESSAGE, element_id=message.element_id,
                           spiff_task_id=message.task_id, message_name=message.message, correlation_key=key,
                           since=stamp))
         elif row.correlation_key != key:  # the data it correlates on changed meanwhile
@@ -123,9 +124,9 @@ def _project_waits(repo, instance, workflow, process, stamp, all_new: bool, new:
         projected.new_message_waits.append((message.message, key))
     for timer in timers:
         due = utc_naive(timer.due)
-        row = previous.pop(("timer", timer.task_id, timer.element_id), None)
+        row = previous.pop((WaitKind.TIMER, timer.task_id, timer.element_id), None)
         if row is None:
-            repo.add(Wait(instance_id=instance.id, kind="timer", element_id=timer.element_id,
+            repo.add(Wait(instance_id=instance.id, kind=WaitKind.TIMER, element_id=timer.element_id,
                           spiff_task_id=timer.task_id, due_at=due, since=stamp))
         elif row.due_at != due:  # a cycle moved on: the next firing is free to be claimed
             row.due_at, row.lease_owner, row.lease_until = due, None, None

@@ -30,6 +30,7 @@ from .models import (
 from .reports import FollowUpFigures, follow_up_figures
 from .repository import Repository, fetch
 from .spiff.workflow import current_data, deserialize, element_progress, task_data
+from .statuses import FINISHED, TaskState, WaitKind
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def filled_form(session: Session, store: FormStore, form_key: str | None,
 
 INBOX_SORTS = {"created": TaskRow.created_at, "due": TaskRow.due_at, "name": TaskRow.name,
                "process": TaskRow.process_key}
-TASK_STATES = ("open", "completed", "cancelled")
+TASK_STATES = tuple(TaskState)
 # How many tasks past a page's start the inbox counts: a big organisation's 278,000 open tasks
 # would take longer to count than the page takes to read. Above it the total is "1000+".
 INBOX_COUNT_CAP = 1000
@@ -78,8 +79,8 @@ def _inbox_index(state: str, scope: str, sort: str, process: str | None = None,
                  due: bool = False, counting: bool = False) -> str | None:
     """The index that serves an inbox page (or, `counting`, its total) on SQLite."""
     if scope == "mine":  # a user's tasks are few: read them all (by id from the two indexes), then sort
-        return "ix_tasks_claimed" if state == "open" else "sqlite_autoindex_tasks_1"
-    if state != "open":
+        return "ix_tasks_claimed" if state == TaskState.OPEN else "sqlite_autoindex_tasks_1"
+    if state != TaskState.OPEN:
         return "ix_tasks_org_inbox" if sort == "created" and not process else None
     if counting:  # the narrowest range; every open-task index holds the filters' columns
         sort = "process" if process else "due" if due else "created"
@@ -123,7 +124,7 @@ class Queries:
             return filled_form(session, self._forms, row.form_key, row.form_version, data)
 
     def inbox(self, organisation: str | None, username: str | None = None, *, scope: str = "organisation",
-              state: str = "open", process: str | None = None, page: int = 1, per_page: int = 50,
+              state: str = TaskState.OPEN, process: str | None = None, page: int = 1, per_page: int = 50,
               due: str | None = None, claimed: str | None = None, sort: str = "created",
               descending: bool = False, now: datetime | None = None) -> Page:
         """Tasks of one organisation (or, with scope='mine', claimed by the user); oldest first.
@@ -151,7 +152,7 @@ class Queries:
         direction = (lambda c: c.desc()) if descending else (lambda c: c.asc())
         offset = (page - 1) * per_page
         counting = conditions
-        if scope == "mine" and state == "open":  # an open task is never completed: its claim says mine
+        if scope == "mine" and state == TaskState.OPEN:  # an open task is never completed: its claim says mine
             conditions = counting = [*conditions, TaskRow.claimed_by == username]
         elif scope == "mine":  # claimed or completed by me, each read from its own index
             def mine(limit: int | None = None, order: tuple = ()):
@@ -214,7 +215,7 @@ class Queries:
         """How many unfinished instances each process version has."""
         with self._session_factory() as session:
             return dict(session.execute(select(Instance.definition_id, func.count()).where(
-                Instance.status.not_in(("completed", "terminated"))).group_by(Instance.definition_id)).all())
+                Instance.status.not_in(FINISHED)).group_by(Instance.definition_id)).all())
 
     def facts(self, instance_id: str) -> dict:
         with self._session_factory() as session:
@@ -244,8 +245,9 @@ class Queries:
     def open_tasks_of(self, instance_ids) -> dict[str, list[TaskRow]]:
         found: dict[str, list[TaskRow]] = {}
         with self._session_factory() as session:
-            for task in session.scalars(select(TaskRow).where(TaskRow.instance_id.in_(set(instance_ids)),
-                                                              TaskRow.state == "open").order_by(TaskRow.created_at)):
+            for task in session.scalars(select(TaskRow).where(
+                    TaskRow.instance_id.in_(set(instance_ids)), TaskRow.state == TaskState.OPEN)
+                    .order_by(TaskRow.created_at)):
                 found.setdefault(task.instance_id, []).append(task)
         return found
 
@@ -288,8 +290,8 @@ class Queries:
             waits = list(session.scalars(select(Wait).where(Wait.instance_id == instance_id).order_by(Wait.id)))
             return {
                 "instance": instance,
-                "open_tasks": [t for t in tasks if t.state == "open"],
-                "history": [t for t in tasks if t.state != "open"],
+                "open_tasks": [t for t in tasks if t.state == TaskState.OPEN],
+                "history": [t for t in tasks if t.state != TaskState.OPEN],
                 "waiting_for": [_wait_view(w) for w in waits],
                 "linked": self._linked(session, instance_id),
             }
@@ -341,7 +343,7 @@ class Queries:
     def _member(self, session: Session, instance_id: str) -> dict:
         instance = fetch(session, Instance, instance_id, "instance")
         open_tasks = list(session.scalars(select(TaskRow.name).where(
-            TaskRow.instance_id == instance_id, TaskRow.state == "open").order_by(TaskRow.created_at)))
+            TaskRow.instance_id == instance_id, TaskRow.state == TaskState.OPEN).order_by(TaskRow.created_at)))
         waits = list(session.scalars(select(Wait.element_id).where(Wait.instance_id == instance_id)))
         phase = ", ".join(filter(None, open_tasks)) or (f"väntar: {', '.join(sorted(set(waits)))}" if waits else None)
         return {"id": instance.id, "process": instance.process_key, "business_key": instance.business_key,
@@ -406,7 +408,7 @@ class Queries:
 
 
 def _wait_view(wait: Wait) -> dict:
-    if wait.kind == "message":
+    if wait.kind == WaitKind.MESSAGE:
         return {"kind": "message", "element_id": wait.element_id, "message": wait.message_name,
                 "correlation": json.loads(wait.correlation_key or "{}"), "since": wait.since}
     return {"kind": "timer", "element_id": wait.element_id, "due_at": wait.due_at, "since": wait.since}

@@ -17,8 +17,9 @@ from .models import (
     TaskRow,
     Wait,
 )
+from .statuses import ACTIVE, ROUTABLE, MessageStatus, TaskState, WaitKind
 
-ACTIVE_STATUSES = ("running", "waiting")
+ACTIVE_STATUSES = ACTIVE
 
 
 def fetch(session: Session, model, key, what: str):
@@ -98,13 +99,13 @@ class Repository:
 
     def open_tasks_of(self, instance_id: str) -> list[TaskRow]:
         return list(self.session.scalars(
-            select(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.state == "open")))
+            select(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.state == TaskState.OPEN)))
 
     def claim_task(self, task_id: str, username: str, now: datetime) -> bool:
         """Claim only if unclaimed (or already ours): the WHERE clause decides races."""
         result = self.session.execute(
             update(TaskRow)
-            .where(TaskRow.id == task_id, TaskRow.state == "open",
+            .where(TaskRow.id == task_id, TaskRow.state == TaskState.OPEN,
                    or_(TaskRow.claimed_by.is_(None), TaskRow.claimed_by == username))
             .values(claimed_by=username, claimed_at=now)
         )
@@ -122,14 +123,14 @@ class Repository:
         return list(self.session.scalars(
             select(Wait.instance_id).distinct()
             .join(Instance, Instance.id == Wait.instance_id)
-            .where(Wait.kind == "message", Wait.message_name == name, Wait.correlation_key == key,
+            .where(Wait.kind == WaitKind.MESSAGE, Wait.message_name == name, Wait.correlation_key == key,
                    Instance.status.in_(ACTIVE_STATUSES))
             .order_by(Wait.instance_id)
         ))
 
     def matching_wait(self, instance_id: str, name: str, key: str) -> Wait | None:
         return self.session.scalars(
-            select(Wait).where(Wait.instance_id == instance_id, Wait.kind == "message",
+            select(Wait).where(Wait.instance_id == instance_id, Wait.kind == WaitKind.MESSAGE,
                                Wait.message_name == name, Wait.correlation_key == key)
             .order_by(Wait.since, Wait.id).limit(1)
         ).first()
@@ -139,7 +140,7 @@ class Repository:
         ids = list(self.session.scalars(
             select(Wait.id)
             .join(Instance, Instance.id == Wait.instance_id)
-            .where(Wait.kind == "timer", Wait.due_at <= now, Instance.status.in_(ACTIVE_STATUSES),
+            .where(Wait.kind == WaitKind.TIMER, Wait.due_at <= now, Instance.status.in_(ACTIVE_STATUSES),
                    Wait.failed_at.is_(None), or_(Wait.lease_until.is_(None), Wait.lease_until < now))
             .order_by(Wait.due_at).limit(limit)
             .with_for_update(skip_locked=True, of=Wait)
@@ -169,7 +170,7 @@ class Repository:
     def claim_message(self, message_id: str, owner: str, now: datetime, until: datetime) -> bool:
         result = self.session.execute(
             update(Message)
-            .where(Message.id == message_id, Message.status.in_(("pending", "buffered")),
+            .where(Message.id == message_id, Message.status.in_(ROUTABLE),
                    or_(Message.lease_until.is_(None), Message.lease_until < now))
             .values(lease_owner=owner, lease_until=until)
         )
@@ -177,15 +178,15 @@ class Repository:
 
     def release_messages(self, message_ids: list[str]) -> None:
         """Outbox rows this node will not route now: free for the next sweep of any node."""
-        self.session.execute(update(Message).where(Message.id.in_(message_ids), Message.status == "pending")
+        self.session.execute(update(Message).where(Message.id.in_(message_ids), Message.status == MessageStatus.PENDING)
                              .values(lease_owner=None, lease_until=None))
 
     def mark_message_started(self, message_id: str, now: datetime) -> bool:
         """Only one transaction can move a message from waiting to started."""
         result = self.session.execute(
             update(Message)
-            .where(Message.id == message_id, Message.status.in_(("pending", "buffered")))
-            .values(status="started", routed_at=now, lease_owner=None, lease_until=None)
+            .where(Message.id == message_id, Message.status.in_(ROUTABLE))
+            .values(status=MessageStatus.STARTED, routed_at=now, lease_owner=None, lease_until=None)
         )
         return result.rowcount == 1
 
@@ -193,14 +194,15 @@ class Repository:
         """Outbox rows whose after-commit delivery did not happen (a crash) or gave up."""
         return list(self.session.scalars(
             select(Message.id)
-            .where(Message.status == "pending", or_(Message.lease_until.is_(None), Message.lease_until < now))
+            .where(Message.status == MessageStatus.PENDING,
+                   or_(Message.lease_until.is_(None), Message.lease_until < now))
             .order_by(Message.created_at).limit(limit)
         ))
 
     def buffered_matching(self, name: str, key: str, now: datetime) -> list[str]:
         return list(self.session.scalars(
             select(Message.id)
-            .where(Message.name == name, Message.correlation_key == key, Message.status == "buffered",
+            .where(Message.name == name, Message.correlation_key == key, Message.status == MessageStatus.BUFFERED,
                    Message.expires_at > now)
             .order_by(Message.created_at)
         ))
@@ -211,15 +213,15 @@ class Repository:
             select(Message.id).distinct()
             .join(Wait, (Wait.message_name == Message.name) & (Wait.correlation_key == Message.correlation_key))
             .join(Instance, Instance.id == Wait.instance_id)
-            .where(Message.status == "buffered", Message.expires_at > now, Wait.kind == "message",
+            .where(Message.status == MessageStatus.BUFFERED, Message.expires_at > now, Wait.kind == WaitKind.MESSAGE,
                    Instance.status.in_(ACTIVE_STATUSES))
             .limit(limit)
         ))
 
     def expire_messages(self, now: datetime) -> int:
         result = self.session.execute(
-            update(Message).where(Message.status == "buffered", Message.expires_at <= now)
-            .values(status="expired", lease_owner=None, lease_until=None)
+            update(Message).where(Message.status == MessageStatus.BUFFERED, Message.expires_at <= now)
+            .values(status=MessageStatus.EXPIRED, lease_owner=None, lease_until=None)
         )
         return result.rowcount
 

@@ -64,6 +64,7 @@ from .queries import Queries
 from .script_pool import ScriptLimits
 from .spiff import workflow as wf
 from .spiff.history import prune_history
+from .statuses import InstanceStatus, MessageStatus
 from .tasks import CompletedTask
 from .uow import SKIP, FollowUps, UnitOfWork, translate
 from .workflow_cache import WorkflowCache
@@ -256,7 +257,7 @@ class Engine:
             instance = uow.repo.instance(instance_id)
             if instance.version != read_version:
                 raise ConcurrentUpdate(f"instance {instance_id} changed while the failed step ran; retry")
-            instance.status = "error"
+            instance.status = InstanceStatus.ERROR
             instance.error_message = wf.describe_error(err)
             instance.error_element = wf.failed_element(err)
             uow.commit()
@@ -268,7 +269,7 @@ class Engine:
             message_id = str(uuid.uuid4())
             uow.repo.add(Message(
                 id=message_id, name=thrown.name, correlation_key=wf.correlation_key(thrown.correlation),
-                payload=json.dumps(thrown.payload, default=str, ensure_ascii=False), status="pending",
+                payload=json.dumps(thrown.payload, default=str, ensure_ascii=False), status=MessageStatus.PENDING,
                 source_instance_id=instance.id, created_at=utc_naive(now), attempts=0,
                 # Leased to this node from the start: it routes the row right after commit, and
                 # another node's sweep takes it only if this node dies before doing so.
@@ -289,7 +290,7 @@ class Engine:
     def create_instance(self, uow: UnitOfWork, process: wf.CompiledProcess, workflow, business_key: str | None,
                         now: datetime, follow: FollowUps) -> Instance:
         instance = Instance(id=str(uuid.uuid4()), definition_id=process.definition_id, process_key=process.key,
-                            business_key=business_key, status="running", state=b"",
+                            business_key=business_key, status=InstanceStatus.RUNNING, state=b"",
                             created_at=utc_naive(now), last_progress_at=utc_naive(now))
         uow.repo.add(instance)
         projected = project(uow.repo, instance, workflow, process, now, new=True)
@@ -304,7 +305,7 @@ class Engine:
         now = self.now()
         with self.uow() as uow:
             instance = Instance(id=str(uuid.uuid4()), definition_id=process.definition_id,
-                                process_key=process.key, business_key=business_key, status="error",
+                                process_key=process.key, business_key=business_key, status=InstanceStatus.ERROR,
                                 state=wf.serialize(wf.new_workflow(process, data)),
                                 error_message=wf.describe_error(err), error_element=wf.failed_element(err),
                                 created_at=utc_naive(now), last_progress_at=utc_naive(now))

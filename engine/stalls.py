@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from .clock import utc_naive
 from .models import Instance, StallFinding, TaskRow, Wait
 from .repository import ACTIVE_STATUSES
+from .statuses import InstanceStatus, TaskState, WaitKind
 
 DEFAULT_THRESHOLDS = {
     "message_wait": 60 * 86400,
@@ -77,9 +78,9 @@ def detect(session: Session, now: datetime, thresholds: Thresholds) -> list[Find
                     Wait.since, Wait.due_at, Instance.process_key)
     for wait in session.execute(
             select(*wait_columns).join(Instance, Instance.id == Wait.instance_id).where(
-                active, or_(and_(Wait.kind == "message", Wait.since < older_than("message_wait")),
-                            and_(Wait.kind == "timer", Wait.due_at < older_than("timer_overdue"))))):
-        if wait.kind == "message":
+                active, or_(and_(Wait.kind == WaitKind.MESSAGE, Wait.since < older_than("message_wait")),
+                            and_(Wait.kind == WaitKind.TIMER, Wait.due_at < older_than("timer_overdue"))))):
+        if wait.kind == WaitKind.MESSAGE:
             limit = thresholds.seconds("message_wait", wait.process_key, wait.element_id)
             if stamp - wait.since > timedelta(seconds=limit):
                 findings.append(Finding(wait.instance_id, wait.process_key, "message_wait", wait.element_id, wait.since,
@@ -95,7 +96,7 @@ def detect(session: Session, now: datetime, thresholds: Thresholds) -> list[Find
                     TaskRow.due_at, TaskRow.claimed_by, TaskRow.created_at, Instance.process_key)
     for task in session.execute(
             select(*task_columns).join(Instance, Instance.id == TaskRow.instance_id).where(
-                TaskRow.state == "open", active,
+                TaskRow.state == TaskState.OPEN, active,
                 or_(TaskRow.due_at < stamp,
                     and_(TaskRow.claimed_by.is_(None), TaskRow.created_at < older_than("task_unclaimed"))))):
         detail = {"task_id": task.id, "name": task.name, "organisation": task.organisation}
@@ -109,11 +110,11 @@ def detect(session: Session, now: datetime, thresholds: Thresholds) -> list[Find
 
     columns = (Instance.id, Instance.process_key, Instance.last_progress_at)
     for row in session.execute(select(*columns, Instance.error_element, Instance.error_message)
-                               .where(Instance.status == "error")):
+                               .where(Instance.status == InstanceStatus.ERROR)):
         findings.append(Finding(row.id, row.process_key, "error", row.error_element or "", row.last_progress_at,
                                 {"message": row.error_message}))
     waits_for_it = select(Wait.id).where(Wait.instance_id == Instance.id).exists()
-    task_for_it = select(TaskRow.id).where(TaskRow.instance_id == Instance.id, TaskRow.state == "open").exists()
+    task_for_it = select(TaskRow.id).where(TaskRow.instance_id == Instance.id, TaskRow.state == TaskState.OPEN).exists()
     for row in session.execute(select(*columns).where(active, ~waits_for_it, ~task_for_it)):
         findings.append(Finding(row.id, row.process_key, "orphan", "", row.last_progress_at, {}))
     for row in session.execute(select(*columns).where(active, Instance.last_progress_at < older_than("no_progress"))):

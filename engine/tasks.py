@@ -14,6 +14,7 @@ from .models import Instance, TaskRow
 from .queries import filled_form
 from .repository import ACTIVE_STATUSES
 from .spiff import workflow as wf
+from .statuses import TaskState
 from .uow import FollowUps, UnitOfWork
 
 if TYPE_CHECKING:  # only for annotations: the service imports this module
@@ -55,7 +56,7 @@ def release(engine: Engine, cmd: ReleaseTask, follow: FollowUps) -> None:
     _instance_of_task(engine, cmd.task_id, cmd.actor)
     with engine.uow() as uow:
         row = uow.repo.task(cmd.task_id)
-        if row.state != "open":
+        if row.state != TaskState.OPEN:
             raise InvalidState(f"task {cmd.task_id} is {row.state}")
         if row.claimed_by not in (None, cmd.actor.username) and cmd.actor.organisation is not None:
             raise Forbidden(f"task {cmd.task_id} is claimed by {row.claimed_by}")
@@ -76,7 +77,7 @@ def complete(engine: Engine, cmd: CompleteTask, follow: FollowUps):
 
     def operate(uow: UnitOfWork, instance: Instance, workflow):
         row = found["row"]
-        if row.state != "open":
+        if row.state != TaskState.OPEN:
             raise InvalidState(f"task {cmd.task_id} is already {row.state}")
         if row.claimed_by not in (None, cmd.actor.username):
             raise Forbidden(f"task {cmd.task_id} is claimed by {row.claimed_by}")

@@ -14,6 +14,7 @@ from .clock import utc_naive
 from .errors import ConcurrentUpdate, StepFailed
 from .repository import ACTIVE_STATUSES
 from .spiff import workflow as wf
+from .statuses import WaitKind
 from .uow import SKIP, FollowUps
 
 if TYPE_CHECKING:  # only for annotations: the service imports this module
@@ -34,7 +35,7 @@ def fire(engine: "Engine", wait_id: int, follow: FollowUps) -> bool:
     """Fire one claimed timer. False when the instance moved on (or is held) meanwhile."""
     with engine.uow() as uow:
         wait = uow.repo.wait(wait_id)
-        if wait is None or wait.kind != "timer":
+        if wait is None or wait.kind != WaitKind.TIMER:
             return False
         instance_id = wait.instance_id
 
