@@ -99,6 +99,13 @@ class Instance(Base):
 
 
 OPEN_TASK = text("state = 'open'")
+
+
+def claim_columns(who: str) -> tuple[str, ...]:
+    """The columns of "my tasks" (claimed or completed by me): by creation, with what the filters ask."""
+    return (who, "state", "created_at", "id", "organisation", "process_key")
+
+
 # The inbox's indexes over open tasks (migration 0012): one per sort, each led by the
 # organisation and ending with the filters' columns, so that a filtered page or count is
 # decided from the index alone.
@@ -116,8 +123,8 @@ class TaskRow(Base):
     __tablename__ = "tasks"
     __table_args__ = (
         Index("ix_tasks_org_inbox", "organisation", "state", "created_at", "id"),
-        Index("ix_tasks_claimed", "claimed_by", "state", "created_at", "id"),
-        Index("ix_tasks_completed_by", "completed_by", "state", "created_at", "id"),
+        Index("ix_tasks_claimed", *claim_columns("claimed_by")),
+        Index("ix_tasks_completed_by", *claim_columns("completed_by")),
         Index("ix_tasks_instance", "instance_id", "state"),
         *(Index(name, "organisation", *columns, sqlite_where=OPEN_TASK, postgresql_where=OPEN_TASK)
           for name, columns in INBOX_INDEXES.items()),

@@ -97,10 +97,13 @@ def _rows(session: Session, conditions: list, order: tuple, offset: int, limit: 
     return list(session.scalars(_select((TaskRow,), conditions, index).order_by(*order).offset(offset).limit(limit)))
 
 
-def _count(session: Session, conditions: list, limit: int, index: str | None) -> int:
-    """How many tasks match, counting no further than `limit`."""
-    matching = _select((literal_column("1"),), conditions, index).select_from(TaskRow).limit(limit).subquery()
-    return session.scalar(select(func.count()).select_from(matching)) or 0
+def _count(session: Session, conditions, limit: int, index: str | None) -> int:
+    """How many tasks match (`conditions`, or a union of limited selects), counting no further than `limit`."""
+    if isinstance(conditions, list):
+        matching = _select((literal_column("1"),), conditions, index).select_from(TaskRow).limit(limit).subquery()
+    else:
+        matching = conditions.subquery()
+    return min(limit, session.scalar(select(func.count()).select_from(matching)) or 0)
 
 
 class Queries:
@@ -159,11 +162,11 @@ class Queries:
                 def branch(who):
                     query = select(TaskRow.id).where(*conditions, who == username)
                     return select(query.order_by(*order).limit(limit).subquery().c.id) if limit else query
-                return TaskRow.id.in_(union(branch(TaskRow.claimed_by), branch(TaskRow.completed_by)))
+                return union(branch(TaskRow.claimed_by), branch(TaskRow.completed_by))
             order = (direction(column), direction(TaskRow.id))
             # by creation (the API's order), only each index's first tasks can be on the page
-            counting = [*conditions, mine(offset + INBOX_COUNT_CAP + 1)]
-            conditions = [*conditions, mine(offset + per_page, order) if sort == "created" else mine()]
+            counting = mine(offset + INBOX_COUNT_CAP + 1)
+            conditions = [*conditions, TaskRow.id.in_(mine(offset + per_page, order) if sort == "created" else mine())]
         index = _inbox_index(state, scope, sort, process)
         count_index = _inbox_index(state, scope, sort, process, dated_only, counting=True)
         with self._session_factory() as session:
