@@ -38,8 +38,10 @@ test-postgres: $(STAMP) $(NODE_STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/engine_overhead.py
 
+## lint: ruff, and the import contracts of pyproject.toml (import-linter)
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 check: $(STAMP)
 	@if ls processes/*.bpmn >/dev/null 2>&1; then $(BIN)/kedja check processes/*.bpmn; else echo "no diagrams in processes/ yet"; fi

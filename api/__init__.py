@@ -16,9 +16,7 @@ from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from engine.config import EngineConfig
-from engine.errors import EngineError
-from engine.service import Engine
+from engine import Engine, EngineConfig, EngineError
 
 from . import problems, schemas, web
 from .auth import Unauthenticated, authenticate

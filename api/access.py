@@ -4,8 +4,7 @@ A thing the caller may not see answers 404, so that its existence does not leak.
 of a participant case is logged."""
 from __future__ import annotations
 
-from engine.commands import RecordAccess
-from engine.errors import NotFound
+from engine import NotFound, RecordAccess
 
 from .auth import account, engine
 

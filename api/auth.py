@@ -5,8 +5,7 @@ from functools import wraps
 
 from flask import current_app, g, request
 
-from engine.accounts import Account, by_token
-from engine.errors import Forbidden
+from engine import Account, Forbidden, by_token
 
 
 class Unauthenticated(Exception):

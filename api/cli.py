@@ -15,11 +15,18 @@ from pathlib import Path
 import click
 from waitress import serve as waitress_serve
 
-from engine.accounts import ROLES, add_organisation, add_user, users_with_password
-from engine.cli import deploy_initial, main, open_engine
-from engine.commands import StartInstance
-from engine.errors import EngineError
-from engine.scheduler import start_background
+from engine import (
+    ROLES,
+    EngineError,
+    StartInstance,
+    add_organisation,
+    add_user,
+    deploy_initial,
+    open_engine,
+    start_background,
+    users_with_password,
+)
+from engine import engine_cli as main
 
 from . import create_app
 

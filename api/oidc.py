@@ -27,8 +27,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
 from joserfc.errors import JoseError
 
-from engine.accounts import ROLES, organisation_exists, sign_in_external, username_is_external
-from engine.errors import ConcurrentUpdate, EngineError
+from engine import ROLES, ConcurrentUpdate, EngineError, organisation_exists, sign_in_external, username_is_external
 
 from .web.session import safe_target, start_session
 

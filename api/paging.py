@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from flask import request
 
-from engine.queries import Page
+from engine import Page
 
 
 def paged(page: Page) -> tuple[dict, int, dict]:

@@ -7,7 +7,7 @@ from http import HTTPStatus
 from flask import Response, json
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import (
+from engine import (
     ConcurrentUpdate,
     DeploymentRejected,
     EngineError,

@@ -5,8 +5,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from engine.commands import DeployForm
-from engine.errors import InvalidInput, NotFound
+from engine import DeployForm, InvalidInput, NotFound
 
 from . import problems, schemas
 from .auth import account, engine, require

@@ -6,19 +6,21 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from engine import demo
-from engine.commands import (
+from engine import (
     Actor,
     AdvanceDemoClock,
+    Forbidden,
+    InvalidInput,
     MigrateInstance,
+    NotFound,
     ResetInstance,
     ResumeInstance,
     RetryInstance,
     StartInstance,
     SuspendInstance,
     TerminateInstance,
+    demo_time,
 )
-from engine.errors import Forbidden, InvalidInput, NotFound
 
 from . import access, problems, schemas
 from .auth import account, engine, require
@@ -156,7 +158,7 @@ class DemoClockView(MethodView):
     def get(self):
         """The engine's time: in demo mode (`kedja demo`) the demo clock, how far it has been
         moved forward and by whom; otherwise the real time (offset 0)."""
-        return demo.state(engine())
+        return demo_time(engine())
 
     @require("admin")
     @blp.arguments(schemas.DemoClockArgs)

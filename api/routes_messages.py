@@ -7,7 +7,7 @@ from flask import Response, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from engine.commands import CorrelateMessage
+from engine import CorrelateMessage
 
 from . import problems, schemas
 from .auth import engine, require

@@ -6,8 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import text
 
-from engine.commands import Actor, Deploy, MigrateVersion
-from engine.errors import Forbidden, InvalidInput, NotFound
+from engine import Actor, Deploy, Forbidden, InvalidInput, MigrateVersion, NotFound
 
 from . import access, problems, schemas
 from .auth import account, engine, require

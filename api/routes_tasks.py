@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from engine.commands import Actor, ClaimTask, CompleteTask, ReleaseTask
-from engine.errors import NotYours
+from engine import Actor, ClaimTask, CompleteTask, NotYours, ReleaseTask
 
 from . import access, problems, schemas
 from .auth import account, engine, require

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, abort, g, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
-from engine.clock import utc_naive
+from engine import utc_naive
 
 from . import (
     pages_admin,

@@ -8,15 +8,7 @@ from __future__ import annotations
 
 import re
 
-from engine.errors import (
-    ConcurrentUpdate,
-    DeploymentRejected,
-    Forbidden,
-    InvalidInput,
-    InvalidState,
-    NotFound,
-    StepFailed,
-)
+from engine import ConcurrentUpdate, DeploymentRejected, Forbidden, InvalidInput, InvalidState, NotFound, StepFailed
 
 from .labels import ROLES
 

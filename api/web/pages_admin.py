@@ -8,22 +8,28 @@ from typing import Callable
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
-from engine import demo
-from engine.clock import utc_naive
-from engine.commands import (
+from engine import (
     Actor,
     AdvanceDemoClock,
+    ConcurrentUpdate,
+    Forbidden,
+    InvalidInput,
+    InvalidState,
     MigrateInstance,
+    NotFound,
     ResetInstance,
     ResumeInstance,
     RetryIncident,
     RetryInstance,
+    StepFailed,
     SuspendInstance,
     TerminateInstance,
+    demo_time,
+    utc_naive,
 )
-from engine.errors import ConcurrentUpdate, Forbidden, InvalidInput, InvalidState, NotFound, StepFailed
-from engine.incidents import incidents as engine_incidents
+from engine import list_incidents as engine_incidents
 
+from ..auth import engine as _engine
 from .args import page_count, page_number
 from .labels import MESSAGE_STATUSES, STALL_REASONS, STATUSES, element_names
 from .messages import swedish
@@ -39,16 +45,12 @@ CLOCK_STEPS = {"1h": (0, 1, "1 timme"), "1d": (1, 0, "1 dag"), "10d": (10, 0, "1
                "30d": (30, 0, "30 dagar"), "6m": (183, 0, "6 månader")}
 
 
-def _engine():
-    return current_app.extensions["kedja"]
-
-
 @bp.context_processor
 def _demo_clock():
     """The demo clock on every administration page, in demo mode only."""
     if not current_app.config.get("KEDJA_DEMO") or not _engine().config.demo:
         return {"demo_clock": None}
-    state = demo.state(_engine())
+    state = demo_time(_engine())
     return {"demo_clock": {"now": utc_naive(state.now), "moved_by": state.moved_by, "moved_at": state.moved_at},
             "clock_steps": CLOCK_STEPS}
 

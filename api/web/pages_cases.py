@@ -2,20 +2,16 @@
 chain page of a procurement (its suppliers and participants, each with phase and status)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, render_template
+from flask import Blueprint, Response, g, render_template
 
-from engine.errors import NotFound
-from engine.repository import ACTIVE_STATUSES
+from engine import ACTIVE_STATUSES, NotFound
 
 from .. import access
+from ..auth import engine as _engine
 from .labels import diagram, element_label, vocabulary
 from .session import login_required
 
 bp = Blueprint("cases", __name__)
-
-
-def _engine():
-    return current_app.extensions["kedja"]
 
 
 @bp.get("/cases/<instance_id>")

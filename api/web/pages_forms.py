@@ -11,17 +11,16 @@ import json
 import math
 import re
 
-from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
+from flask import Blueprint, g, jsonify, render_template, request, url_for
 from jinja2.utils import htmlsafe_json_dumps
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from werkzeug.datastructures import MultiDict
 
-from engine.commands import DeployForm
-from engine.errors import DeploymentRejected, NotFound
-from engine.form_store import FORM_KEY, MAX_FORM_BYTES, canonical
+from engine import FORM_KEY, MAX_FORM_BYTES, DeployForm, DeploymentRejected, NotFound, canonical
 from forms import validate, with_options
 
+from ..auth import engine as _engine
 from ..problems import problem
 from .formrender import data_from_form, fields_of, row_counts
 from .problem_texts import problem_swedish
@@ -33,10 +32,6 @@ MAX_ROWS = 50  # the task page shows at most this many rows of a list
 SOURCES = {"file": "Fil", "modeller": "Formulärredigeraren", "api": "API", "cli": "Kommandorad"}
 NEW_FORM = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "", "type": "object",
             "additionalProperties": False, "required": [], "properties": {}}
-
-
-def _engine():
-    return current_app.extensions["kedja"]
 
 
 def form_choices() -> list[dict]:

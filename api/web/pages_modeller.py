@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request, url_for
 
-from engine.commands import Actor, Deploy, MigrateVersion
-from engine.definitions import read_xml
-from engine.errors import DeploymentRejected, NotFound, Problem
+from engine import Actor, Deploy, DeploymentRejected, MigrateVersion, NotFound, Problem, read_xml
 
+from ..auth import engine as _engine
 from ..problems import problem
 from . import bpmn_diff
 from .messages import swedish
@@ -18,10 +17,6 @@ from .session import login_required
 
 bp = Blueprint("modeller", __name__, url_prefix="/modeller")
 EDITED = "redigerad.bpmn"
-
-
-def _engine():
-    return current_app.extensions["kedja"]
 
 
 @bp.get("")

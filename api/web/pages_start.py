@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from engine.commands import Actor, StartInstance
-from engine.errors import ConcurrentUpdate, InvalidInput, InvalidState, NotFound, StepFailed
+from engine import Actor, ConcurrentUpdate, InvalidInput, InvalidState, NotFound, StartInstance, StepFailed
 from forms import FieldError
 
+from ..auth import engine as _engine
 from .formrender import data_from_form, fields_of, row_counts
 from .messages import swedish
 from .session import login_required
 
 bp = Blueprint("start", __name__)
-
-
-def _engine():
-    return current_app.extensions["kedja"]
 
 
 def _may_start(process: str) -> bool:

@@ -1,15 +1,25 @@
 """The inbox and the task page: list, claim, release, fill in and complete."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from engine.clock import utc_naive
-from engine.commands import Actor, ClaimTask, CompleteTask, ReleaseTask
-from engine.errors import ConcurrentUpdate, Forbidden, InvalidInput, InvalidState, StepFailed
-from engine.queries import INBOX_SORTS
+from engine import (
+    INBOX_SORTS,
+    Actor,
+    ClaimTask,
+    CompleteTask,
+    ConcurrentUpdate,
+    Forbidden,
+    InvalidInput,
+    InvalidState,
+    ReleaseTask,
+    StepFailed,
+    utc_naive,
+)
 from forms import FieldError
 
 from .. import access
+from ..auth import engine as _engine
 from .args import page_count, page_number
 from .formrender import data_from_form, fields_of, row_counts
 from .labels import vocabulary
@@ -21,10 +31,6 @@ WORKERS = ("caseworker", "supplier", "admin")
 PER_PAGE = 25
 FILTERS = {"scope": ("organisation", "mine"), "due": ("", "overdue", "week"), "claimed": ("", "yes", "no"),
            "sort": tuple(INBOX_SORTS), "order": ("asc", "desc")}
-
-
-def _engine():
-    return current_app.extensions["kedja"]
 
 
 def _actor() -> Actor:

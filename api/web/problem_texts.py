@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from engine.errors import Problem
+from engine import Problem
 
 FALLBACK = "Diagrammet har ett fel här: {}"
 SCRIPT_TASK = " (skriv en skriptuppgift i stället)"

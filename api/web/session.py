@@ -5,16 +5,13 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 
-from engine.accounts import by_password, by_session, session_generation
-from engine.commands import EndSessions
+from engine import EndSessions, by_password, by_session, session_generation
+
+from ..auth import engine as _engine
 
 bp = Blueprint("session", __name__)
-
-
-def _engine():
-    return current_app.extensions["kedja"]
 
 
 def load_account() -> None:
