@@ -6,6 +6,7 @@ import os
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 
 def normalise_url(url: str) -> str:
@@ -18,6 +19,10 @@ def normalise_url(url: str) -> str:
 
 def make_sql_engine(url: str, schema: str | None = None) -> SqlEngine:
     url = normalise_url(url)
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        # An in-memory database lives in its connection: every session shares one (fast tests;
+        # not for a service, whose data would end with the process).
+        return create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
