@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from . import (
     accounts,
     demo,
@@ -66,7 +64,7 @@ from .spiff import workflow as wf
 from .spiff.history import prune_history
 from .statuses import InstanceStatus, MessageStatus
 from .tasks import CompletedTask
-from .uow import SKIP, FollowUps, UnitOfWork, translate
+from .uow import SKIP, FollowUps, UnitOfWork, diagram_outcome
 from .workflow_cache import WorkflowCache
 
 log = logging.getLogger("kedja.engine")
@@ -197,7 +195,6 @@ class Engine:
         `error` in a transaction of its own. `rewait` looks for buffered messages for every
         catch that waits (not only new ones: after a hold); `final_status` overrides the status
         the projection derives (terminate)."""
-        failure: Exception | None = None
         with self.uow() as uow:
             instance_id = locate(uow) if callable(locate) else locate
             instance = uow.repo.instance(instance_id)
@@ -207,14 +204,16 @@ class Engine:
             if workflow is None:
                 workflow = wf.deserialize(instance.state, process)
             now = self.now()
-            try:
+
+            def work():
                 outcome = operate(uow, instance, workflow)
                 if outcome is SKIP:
                     return SKIP
                 completed_task = outcome if isinstance(outcome, CompletedTask) else None
-                if instance.definition_id != process.definition_id:  # migrated to another version
-                    process = self.processes.get(instance.definition_id, uow.repo)
-                projected = project(uow.repo, instance, workflow, process, now,
+                current = process
+                if instance.definition_id != current.definition_id:  # migrated to another version
+                    current = self.processes.get(instance.definition_id, uow.repo)
+                projected = project(uow.repo, instance, workflow, current, now,
                                     completed_task.task_id if completed_task else None, completed_by,
                                     revisit=rewait)
                 if final_status:
@@ -223,13 +222,12 @@ class Engine:
                 self._cut_history(workflow)
                 instance.state = wf.serialize(workflow)  # the serialized state must not hold them
                 self._take_buffered(uow, projected, now, follow)
-            except EngineError:
-                raise
-            except SQLAlchemyError as err:  # the database's trouble, not the diagram's
-                raise translate(err) from err
-            except Exception as err:  # the diagram's own logic (or data it made) failed
-                failure = err
-            else:
+                return outcome
+
+            outcome, failure = diagram_outcome(work)
+            if failure is None:
+                if outcome is SKIP:
+                    return SKIP
                 uow.repo.flush()  # the row's new version, known before commit
                 written = (instance.version, instance.definition_id)
                 uow.commit()

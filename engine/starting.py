@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from forms import account_fields
@@ -22,13 +21,13 @@ from forms import validate as validate_form
 
 from .clock import utc_naive
 from .commands import StartInstance
-from .errors import EngineError, InvalidInput, InvalidState, NotFound, StepFailed
+from .errors import InvalidInput, InvalidState, NotFound, StepFailed
 from .form_store import FormStore
 from .models import IdempotencyKey, Instance, Organisation
 from .queries import filled_form
 from .spiff import workflow as wf
 from .spiff.workflow import CompiledProcess
-from .uow import FollowUps, translate
+from .uow import FollowUps, diagram_outcome
 
 if TYPE_CHECKING:  # only for annotations: the service imports this module
     from .service import Engine
@@ -107,19 +106,17 @@ def start(engine: Engine, cmd: StartInstance, follow: FollowUps) -> StartedInsta
         refuse_second_case(uow.session, cmd.process_key, prepared.business_key)
         now = engine.now()
         workflow = wf.new_workflow(process, prepared.data)
-        try:
+
+        def work():
             wf.run_steps(workflow, now)
             instance = engine.create_instance(uow, process, workflow, prepared.business_key, now, follow)
             if scope:
                 uow.repo.flush()  # the instance row first: the key refers to it
                 uow.repo.add(IdempotencyKey(key=scope, instance_id=instance.id, created_at=utc_naive(now)))
-        except EngineError:
-            raise
-        except SQLAlchemyError as err:
-            raise translate(err) from err
-        except Exception as err:  # the diagram's own logic failed
-            failure = err
-        else:
+            return instance
+
+        instance, failure = diagram_outcome(work)
+        if failure is None:
             uow.commit()
             return StartedInstance(instance.id, instance.status)
     instance_id = engine.record_failed_start(process, prepared.data, prepared.business_key, failure)

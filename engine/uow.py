@@ -5,13 +5,13 @@ run once the transaction is durable (that is where cross-instance effects start)
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from .errors import ConcurrentUpdate
+from .errors import ConcurrentUpdate, EngineError
 from .repository import Repository
 
 
@@ -26,6 +26,24 @@ def translate(err: SQLAlchemyError) -> Exception:
             sign in text for sign in ("could not serialize", "deadlock", "database is locked")):
         return ConcurrentUpdate(str(err.orig))
     return err
+
+
+T = TypeVar("T")
+
+
+def diagram_outcome(work: Callable[[], T]) -> tuple[T | None, Exception | None]:
+    """Run a step's work and say whose a failure is: the engine's refusals (EngineError) and the
+    database's trouble (translated: a lost race becomes ConcurrentUpdate) propagate; any other
+    exception is the diagram's own logic (or data it made) failing, returned for the caller to
+    record on the instance after rolling back."""
+    try:
+        return work(), None
+    except EngineError:
+        raise
+    except SQLAlchemyError as err:
+        raise translate(err) from err
+    except Exception as err:
+        return None, err
 
 
 # What a step's operation returns when there is nothing to do: the step then writes nothing.
