@@ -1,6 +1,7 @@
 """The inbox query with 1,000,000 open tasks: one organisation's open tasks, oldest first,
-a page of 50 with the total. p95 over 200 queries. Goal: p95 <= 20 ms. Also the time of the
-stall detection the service runs every minute, over the same tasks.
+a page of 50 with the total (counted up to 1,000 past the page's start). p95 over 200 queries.
+Goal: p95 <= 20 ms. Also the time of the stall detection the service runs every minute, over
+the same tasks.
 
     python bench/inbox_query.py [--database postgresql://postgres@127.0.0.1:5432/postgres] [--tasks 1000000]
 """
@@ -66,7 +67,8 @@ def main() -> None:
         began = time.perf_counter()
         result = engine.queries.inbox(organisation, page=page, per_page=50)
         times.append(time.perf_counter() - began)
-        assert len(result.items) == 50 and result.total == args.tasks // ORGANISATIONS
+        # the total is counted up to 1,000 past the page's start (engine.queries.INBOX_COUNT_CAP)
+        assert len(result.items) == 50 and (result.capped or result.total == args.tasks // ORGANISATIONS)
     sweeps = []
     for _ in range(3):  # the stall detection the service runs every minute, over the same tasks
         began = time.perf_counter()
