@@ -28,7 +28,9 @@ def machine() -> str:
 
 
 def fresh_engine(database: str, **config) -> tuple[Engine, callable]:
-    """An engine on a new SQLite file, or on a new schema of the PostgreSQL at `database`."""
+    """An engine on a new SQLite file, or on a new schema of the PostgreSQL at `database`; the
+    fixtures' forms are deployable (the benchmarks deploy the fixtures' diagrams)."""
+    config.setdefault("forms_dir", str(FIXTURES / "forms"))
     if database == "sqlite":
         folder = tempfile.mkdtemp()
         engine = Engine(EngineConfig(database_url=f"sqlite:///{folder}/bench.db", **config), FrozenClock())

@@ -83,7 +83,7 @@ def bare(conversations: int) -> float:
 
 
 def with_engine(conversations: int, database_url: str) -> float:
-    engine = Engine(EngineConfig(database_url=database_url), FrozenClock())
+    engine = Engine(EngineConfig(database_url=database_url, forms_dir=str(ROOT / "tests" / "fixtures" / "forms")), FrozenClock())
     migrate.upgrade(engine.sql_engine)
     engine.execute(Deploy(tuple((f.name, f.read_bytes()) for f in FILES)))
 

@@ -1,11 +1,15 @@
 """Storing an instance: SpiffWorkflow's serializer, writing the run state only.
 
 The spec comes from the deployed, cached definition, so it is neither written with every step
-nor parsed again with every load; dates in task data are kept as dates.
+nor parsed again with every load; dates in task data are kept as dates. The JSON is stored
+compressed (zlib level 1: about a sixth of the bytes for a fraction of a millisecond, written
+with every step); a state stored uncompressed by an earlier version (it starts with `{`) is
+read as it is.
 """
 from __future__ import annotations
 
 import json
+import zlib
 from datetime import date
 from uuid import UUID
 
@@ -44,11 +48,19 @@ _registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.from
 SERIALIZER = BpmnWorkflowSerializer(_registry)
 
 
+COMPRESSION_LEVEL = 1
+
+
 def serialize(workflow: BpmnWorkflow) -> bytes:
-    return SERIALIZER.serialize_json(workflow).encode("utf-8")
+    return zlib.compress(SERIALIZER.serialize_json(workflow).encode("utf-8"), COMPRESSION_LEVEL)
+
+
+def state_json(state: bytes) -> bytes:
+    """The JSON of a stored state, compressed or (from before compression) not."""
+    return state if state[:1] == b"{" else zlib.decompress(state)
 
 
 def deserialize_state(state: bytes, spec, subprocess_specs: dict) -> BpmnWorkflow:
-    dct = json.loads(state)
+    dct = json.loads(state_json(state))
     SERIALIZER.migrate(dct)
     return SERIALIZER.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
