@@ -179,7 +179,8 @@ class Message(Schema):
 
 
 class MessageArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(("pending", "buffered", "delivered", "started", "expired")))
+    status = fields.String(validate=validate.OneOf(
+        ("pending", "buffered", "delivered", "retained", "started", "expired")))
     name = fields.String()
 
 

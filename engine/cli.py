@@ -245,6 +245,10 @@ def _print_figures(figures: dict) -> None:
     click.echo(f"Ledtid per fas (dagar): {figures['lead_time_days_by_phase']}")
     click.echo("Avbrott per fas: " + ", ".join(f"{phase} {d['dropouts']}/{d['entered']}"
                                                 for phase, d in figures["dropout_by_phase"].items()))
+    click.echo(f"Intyg till deltagare: {figures['certificates_issued']}, anställning efter praktik eller trainee: "
+               f"{figures['employment_after_placement']}")
+    click.echo(f"Släppta när upphandlingen avslutades tidigt: {figures['participants_released']} deltagare, "
+               f"{figures['bidders_released']} anbudsgivare")
     click.echo(f"Samhällsekonomisk uppskattning: {figures['socio_economic_value_sek']:,} kr".replace(",", " "))
 
 

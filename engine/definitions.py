@@ -9,7 +9,8 @@ Kedja's extension attributes (namespace `KEDJA_NS`):
 - on a lane: `kedja:role` (the role the lane names) and `kedja:organisation` (an expression
   over the instance's data that says which organisation fills the role in this instance);
 - on a user task: `kedja:formKey` and `kedja:dueIn` (an expression giving an ISO duration);
-- on a message: `kedja:external="true"` (it may come from or go to a system outside the set);
+- on a message: `kedja:external="true"` (it may come from or go to a system outside the set),
+  `kedja:retain="true"` (once thrown it is also kept for catches that begin waiting later);
 - on a process: `kedja:facts="name ..."`, the variables kept in `instance_facts` for follow-up.
 """
 from __future__ import annotations
@@ -96,6 +97,7 @@ class ProcessModel:
     catches: dict[str, MessageUse] = field(default_factory=dict)
     throws: dict[str, MessageUse] = field(default_factory=dict)
     message_starts: dict[str, MessageUse] = field(default_factory=dict)  # message name -> start
+    retained_messages: frozenset[str] = frozenset()  # thrown messages marked kedja:retain="true"
     facts: tuple[str, ...] = ()  # variables kept for follow-up (kedja:facts on the process)
     # Account roles that may start it by hand (kedja:startableBy); administrators always may.
     startable_by: tuple[str, ...] = ()
@@ -344,6 +346,8 @@ def parse_file(data: bytes | str, max_bytes: int, filename: str | None = None) -
     names = {m.get("id"): m.get("name") or m.get("id") for m in root.iter(f"{{{BPMN_NS}}}message")}
     external = {m.get("name") or m.get("id") for m in root.iter(f"{{{BPMN_NS}}}message")
                 if m.get(_kedja("external")) == "true"}
+    retained = frozenset(m.get("name") or m.get("id") for m in root.iter(f"{{{BPMN_NS}}}message")
+                         if m.get(_kedja("retain")) == "true")
     properties = _message_properties(root)
     models = {}
     processes = {process.get("id"): process for process in root.iter(f"{{{BPMN_NS}}}process")}
@@ -351,6 +355,7 @@ def parse_file(data: bytes | str, max_bytes: int, filename: str | None = None) -
         if process.get("isExecutable", "true") == "false":
             continue
         models[key] = _process_model(process, names, properties, filename, problems)
+        models[key].retained_messages = retained
     _merge_called(models, processes, names, properties, filename, problems)
     if not models:
         problems.append(Problem("no executable process in the file", file=filename))

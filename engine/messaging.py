@@ -101,6 +101,7 @@ def route(engine: "Engine", message_id: str, follow: FollowUps) -> str:
             if not uow.repo.claim_message(message_id, engine.config.node_name, stamp, lease):
                 return message.status  # another node routes it right now
         name, key, expires_at = message.name, message.correlation_key, message.expires_at
+        retain = _retained(engine, uow, message)
         receivers = uow.repo.message_receivers(name, key)
         starts = [] if receivers else uow.repo.message_starts(name)
         if starts:  # nobody waits and a process starts with it (deploy allows one per message name)
@@ -108,7 +109,7 @@ def route(engine: "Engine", message_id: str, follow: FollowUps) -> str:
         uow.commit()
 
     errors: list[str] = []  # why a delivery is to be tried again
-    if len(receivers) == 1:  # the common case: the delivery closes the message itself
+    if len(receivers) == 1 and not retain:  # the common case: the delivery closes the message itself
         outcome = deliver(engine, message_id, receivers[0], follow, close=True, errors=errors)
         if outcome == DELIVERED:
             return MessageStatus.DELIVERED
@@ -129,7 +130,7 @@ def route(engine: "Engine", message_id: str, follow: FollowUps) -> str:
             uow.commit()
             return message.status
         if uow.repo.delivery_count(message_id) > 0:
-            status = MessageStatus.DELIVERED
+            status = MessageStatus.RETAINED if retain and expires_at > stamp else MessageStatus.DELIVERED
         else:
             status = MessageStatus.EXPIRED if expires_at <= stamp else MessageStatus.BUFFERED
         message.status = status
@@ -137,6 +138,15 @@ def route(engine: "Engine", message_id: str, follow: FollowUps) -> str:
         message.lease_owner = message.lease_until = None
         uow.commit()
         return status
+
+
+def _retained(engine: "Engine", uow, message) -> bool:
+    """A message its thrower's diagram marks kedja:retain="true": after delivery it is kept
+    (status retained) for catches that begin waiting later, until it expires."""
+    if not message.source_instance_id:
+        return False
+    definition_id = uow.repo.instance(message.source_instance_id).definition_id
+    return message.name in engine.processes.get(definition_id, uow.repo).model.retained_messages
 
 
 DELIVERED, SKIPPED, RETRY, RECEIVER_FAILED = "delivered", "skipped", "retry", "receiver failed"

@@ -18,6 +18,7 @@ OUTCOMES = ("employment", "apprenticeship", "trainee", "internship", "other_occu
 PHASES = {
     "identify": "identifiering", "assess": "utredning", "work_ability": "utredning", "coordinate": "utredning",
     "training": "träning", "match": "matchning", "placement": "praktik_anställning",
+    "certificate": "praktik_anställning", "employment": "anställning",
 }
 SHARE_GOAL = 0.5
 RULE_OF_75 = 0.75
@@ -40,6 +41,11 @@ class FollowUpFigures:
     contracts: list = field(default_factory=list)
     lead_time_days_by_phase: dict = field(default_factory=dict)
     dropout_by_phase: dict = field(default_factory=dict)  # phase -> {entered, dropouts, rate}
+    certificates_issued: int = 0  # participants given a certificate (intyg) after a placement
+    employment_after_placement: int = 0  # internship or trainee places that led on to employment
+    # Cases a procurement that ended early (no candidate, no requirement, no bids) released at once.
+    participants_released: int = 0
+    bidders_released: int = 0
     socio_economic_value_sek: int = 0
     socio_economic_values: dict = field(default_factory=dict)
 
@@ -53,6 +59,10 @@ def follow_up_figures(session: Session, socio_economic_values: dict[str, int]) -
     _procurements(figures, facts.get("procurement", []))
     participants = facts.get("target_group", [])
     _people(figures, participants, socio_economic_values)
+    figures.participants_released = sum(1 for p in participants
+                                        if (p.get("requirement") or {}).get("requirement_kind") == "none")
+    figures.bidders_released = sum(1 for s in facts.get("supplier", []) if s.get("tender_closed")
+                                   and s.get("supplier_id") not in s["tender_closed"].get("bidders", []))
     _phases(figures, session, participants)
     return figures
 
@@ -124,6 +134,9 @@ def _people(figures: FollowUpFigures, participants: list[dict], values: dict[str
         target.update({key: {outcome: counts[outcome] for outcome in OUTCOMES if counts[outcome]}
                        for key, counts in sorted(table.items(), key=lambda kv: str(kv[0]))})
     figures.socio_economic_value_sek = int(sum(values.get(p["outcome"], 0) for p in placed))
+    figures.certificates_issued = sum(1 for p in placed if p.get("certificate_issued_on"))
+    figures.employment_after_placement = sum(1 for p in placed
+                                             if p.get("employed_after") and p["outcome"] == "employment")
 
 
 def _dropout_phase(p: dict) -> str | None:

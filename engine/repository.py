@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .errors import NotFound
@@ -202,8 +202,8 @@ class Repository:
     def buffered_matching(self, name: str, key: str, now: datetime) -> list[str]:
         return list(self.session.scalars(
             select(Message.id)
-            .where(Message.name == name, Message.correlation_key == key, Message.status == MessageStatus.BUFFERED,
-                   Message.expires_at > now)
+            .where(Message.name == name, Message.correlation_key == key,
+                   Message.status.in_((MessageStatus.BUFFERED, MessageStatus.RETAINED)), Message.expires_at > now)
             .order_by(Message.created_at)
         ))
 
@@ -213,8 +213,9 @@ class Repository:
             select(Message.id).distinct()
             .join(Wait, (Wait.message_name == Message.name) & (Wait.correlation_key == Message.correlation_key))
             .join(Instance, Instance.id == Wait.instance_id)
-            .where(Message.status == MessageStatus.BUFFERED, Message.expires_at > now, Wait.kind == WaitKind.MESSAGE,
-                   Instance.status.in_(ACTIVE_STATUSES))
+            .where(Message.status.in_((MessageStatus.BUFFERED, MessageStatus.RETAINED)), Message.expires_at > now,
+                   Wait.kind == WaitKind.MESSAGE, Instance.status.in_(ACTIVE_STATUSES),
+                   ~exists().where(Delivery.message_id == Message.id, Delivery.instance_id == Instance.id))
             .limit(limit)
         ))
 
@@ -223,6 +224,10 @@ class Repository:
             update(Message).where(Message.status == MessageStatus.BUFFERED, Message.expires_at <= now)
             .values(status=MessageStatus.EXPIRED, lease_owner=None, lease_until=None)
         )
+        # A retained message was delivered: at its end it is simply delivered.
+        self.session.execute(
+            update(Message).where(Message.status == MessageStatus.RETAINED, Message.expires_at <= now)
+            .values(status=MessageStatus.DELIVERED, lease_owner=None, lease_until=None))
         return result.rowcount
 
     def delivered(self, message_id: str, instance_id: str) -> bool:

@@ -52,11 +52,16 @@ def make_plan(procurements: int, participants: int, seed: int, min_months: int =
     with_requirement = [p for p in plan.procurements
                         if p["duration_months"] >= min_months and p["estimated_workers"] > min_workers
                         and p["requirement_kind"] != "none"]
+    without = [p for p in plan.procurements if p not in with_requirement]
     for n in range(participants):
         procurement = with_requirement[n % len(with_requirement)] if with_requirement else None
+        if n % 15 == 14 and without:  # earmarked for one that ends early: released at once
+            procurement = without[n % len(without)]
+        # Some are identified weeks after their procurement's requirement decision: they learn it then.
+        delay = rng.choice((0, 0, 0, 0, 3, 8))
         plan.participants.append({
             "participant_id": f"P-{n + 1:04d}", "procurement_id": procurement and procurement["procurement_id"],
-            "week": procurement["week"] if procurement else 0, "district": rng.choice(DISTRICTS),
+            "week": procurement["week"] + delay if procurement else 0, "district": rng.choice(DISTRICTS),
             "case_owner": rng.choice(("district", "Arbetsförmedlingen")),
             "coordination_association": rng.choice(ASSOCIATIONS),
             "target_group": rng.choices(("young", "born_abroad", "disability"), (45, 40, 15))[0],
@@ -231,7 +236,10 @@ class Simulation:
                 return None
             return {"outcome": "dropout", "ended_on": _day(self.now), "end_reason": "Avbrott"}
         end = datetime.fromisoformat(data["placement_end"]).replace(tzinfo=timezone.utc)
-        return {"outcome": "completed"} if self.now >= end else None
+        if self.now < end:
+            return None
+        # An internship or trainee place leads on to employment about half the time.
+        return {"outcome": "completed", "employed_after": rng.random() < 0.5}
 
     def _supplier__monthly_report(self, task, data, case):
         facts = self.engine.queries.instance_data(self.instances[data["procurement_id"]])
@@ -294,12 +302,17 @@ class Simulation:
                 "cv_summary": "Kompetenser och erfarenhet"}
 
     def _target_group__placement(self, task, data, case):
-        end = datetime.fromisoformat(data["selection"]["start_date"]).replace(tzinfo=timezone.utc)
-        if self.now < end + timedelta(weeks=26):
-            return None
-        outcome = {"employment": "employment", "apprenticeship": "apprenticeship", "trainee": "trainee",
-                   "internship": "internship"}.get(data["selection"]["placement_form"], "other_occupation")
-        return {"outcome": outcome, "started_on": data["selection"]["start_date"]}
+        """The matching body's follow-up; the outcome comes from the supplier. Most leave the
+        task open until the supplier reports; some note a follow-up after a month."""
+        if self.rng(case, "follow-up", task.created_at).random() < 0.3 and self._waited(task, 4):
+            return {"followed_up_on": _day(self.now), "support_notes": "Handledarsamtal"}
+        return None
+
+    def _target_group__certificate(self, task, data, case):
+        return {"certificate_issued_on": _day(self.now), "certificate_issued_by": "Leverantören"}
+
+    def _target_group__employment(self, task, data, case):
+        return {"employment_start": _day(self.now), "employment_kind": "permanent"}
 
     def _target_group__after_dropout(self, task, data, case):
         return {"next_step": "rematch" if self.rng(case, "after", task.created_at).random() < 0.5 else "end"}

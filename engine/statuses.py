@@ -33,9 +33,12 @@ class MessageStatus(StrEnum):
     PENDING = "pending"  # in the outbox, to be routed
     BUFFERED = "buffered"  # nobody waits for it yet; kept until it expires
     DELIVERED = "delivered"  # to every catch that waited for it
+    # Delivered, and kept for catches that begin waiting later until it expires: a message the
+    # diagram marks kedja:retain="true" (a decision a late participant must still learn).
+    RETAINED = "retained"
     STARTED = "started"  # it started an instance (a message start event)
     EXPIRED = "expired"
     FAILED = "failed"  # routing failed too often: an incident for an administrator
 
 
-ROUTABLE = (MessageStatus.PENDING, MessageStatus.BUFFERED)
+ROUTABLE = (MessageStatus.PENDING, MessageStatus.BUFFERED, MessageStatus.RETAINED)

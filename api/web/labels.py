@@ -25,7 +25,8 @@ PROCESSES = {"procurement": "Upphandling", "supplier": "Leverantör", "target_gr
 STALL_REASONS = {"message_wait": "Väntar länge på meddelande", "timer_overdue": "Timer försenad",
                  "task_overdue": "Uppgift förfallen", "task_unclaimed": "Uppgift ej tagen",
                  "no_progress": "Ingen framdrift", "orphan": "Väntar på ingenting", "error": "Fel"}
-MESSAGE_STATUSES = {"pending": "Väntande", "delivered": "Levererat", "buffered": "Buffrat",
+MESSAGE_STATUSES = {"pending": "Väntande", "delivered": "Levererat", "retained": "Levererat, sparas",
+                    "buffered": "Buffrat",
                     "expired": "Utgånget", "started": "Startade instans", "failed": "Misslyckat"}
 ROLES = {"caseworker": "Handläggare", "process_owner": "Processägare", "admin": "Administratör",
          "supplier": "Leverantör"}

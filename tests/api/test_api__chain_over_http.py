@@ -75,8 +75,9 @@ def test_a_procurement_chain_over_http(call, engine, clock):
     do("bygg", "decide_candidate", {"accepted": True, "placement_form": "employment", "placement_start": "2026-06-01",
                                     "placement_end": "2027-05-31", "extent_percent": 100})
     at(2026, 6, 2)
-    do("support", "placement", {"outcome": "employment", "started_on": "2026-06-01"})
-    do("bygg", "follow_placement", {"outcome": "completed"})
+    do("support", "placement", {"followed_up_on": "2026-06-02"})
+    do("bygg", "follow_placement", {"outcome": "completed"})  # the outcome's one source
+    do("support", "certificate", {"certificate_issued_on": "2026-06-02", "certificate_issued_by": "Bygg AB"})
 
     at(2026, 12, 2)
     for task in call("GET", "/api/v1/tasks?per_page=200", "bygg").json["items"]:

@@ -145,8 +145,11 @@ def test_one_chain_through_the_pages(engine, clock, browser, base_url):
     expect(bygg.page.locator(".flash").first).to_contain_text("Klart: Intervjua och besluta")
 
     at(2026, 6, 2)
-    support.task("Praktik, trainee eller anställning pågår", "P-1", {"outcome": "employment",
-                                                                     "started_on": "2026-06-01"})
+    # The outcome has one source: the supplier's follow-up; the matching body then gives the certificate.
+    support.task("Följ upp praktik, trainee eller anställning", "P-1", {"followed_up_on": "2026-06-02"})
+    bygg.task("Följ upp placering", f"{UPH}/Bygg AB", {"outcome": "completed"})
+    support.task("Intyg till deltagaren", "P-1", {"certificate_issued_on": "2026-06-02",
+                                                   "certificate_issued_by": "Bygg AB"})
 
     page = higab.page
     page.goto("/uppfoljning")
