@@ -107,6 +107,8 @@ def _contract(p: dict) -> dict:
         "required_months": p.get("required_months"), "months_delivered": p.get("months_delivered"),
         "first_placement_within_6_months": p.get("first_placement_in_time"),
         "placements": len(placements), "placements_counting_75_percent_rule": counting,
+        # Months short at the fulfilment date (a correction request followed), and the sanction decided.
+        "shortfall_months": p.get("shortfall_months"), "sanction": p.get("sanction_kind"),
     }
 
 

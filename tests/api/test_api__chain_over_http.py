@@ -79,16 +79,21 @@ def test_a_procurement_chain_over_http(call, engine, clock):
     do("bygg", "follow_placement", {"outcome": "completed"})  # the outcome's one source
     do("support", "certificate", {"certificate_issued_on": "2026-06-02", "certificate_issued_by": "Bygg AB"})
 
+    at(2026, 11, 20)  # the months are reported before the fulfilment date (no shortfall)
+    for task in call("GET", "/api/v1/tasks?per_page=200", "bygg").json["items"]:
+        if task["element_id"] == "monthly_report":
+            call("POST", f"/api/v1/tasks/{task['id']}/complete", "bygg",
+                 json={"data": {"months_delivered": 12, "active_placements": 1}})
     at(2026, 12, 2)
     for task in call("GET", "/api/v1/tasks?per_page=200", "bygg").json["items"]:
         if task["element_id"] == "monthly_report":
             call("POST", f"/api/v1/tasks/{task['id']}/complete", "bygg",
-                 json={"data": {"months_delivered": 6, "active_placements": 1}})
+                 json={"data": {"months_delivered": 12, "active_placements": 1}})
     do("support", "final_report", {"outcome": "fulfilled"})
     for task in call("GET", "/api/v1/tasks?per_page=200", "bygg").json["items"]:
         if task["element_id"] == "monthly_report":
             call("POST", f"/api/v1/tasks/{task['id']}/complete", "bygg",
-                 json={"data": {"months_delivered": 6, "active_placements": 1}})
+                 json={"data": {"months_delivered": 12, "active_placements": 1}})
 
     chain = call("GET", f"/api/v1/chains/{UPH}", "admin").json
     statuses = [chain["procurement"]["status"]] + [m["status"] for m in chain["suppliers"] + chain["participants"]]

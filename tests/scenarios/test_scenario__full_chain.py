@@ -182,9 +182,18 @@ def test_full_chain(chain):
         month(2027, mon)
     assert c.data(procurement)["months_delivered"] == 12
 
-    month(2027, 4, 2)  # the fulfilment date: the follow-up closes
+    # The fulfilment date: 12 of 24 months delivered, a shortfall -> correction -> sanction.
+    month(2027, 4, 2)
+    assert c.data(procurement)["shortfall_months"] == 12
+    c.complete(procurement, "request_correction", HIGAB, {"deviation": "12 av 24 månader levererade",
+                                                          "correction_deadline": "2027-04-20"})
+    c.complete(bygg, "answer_correction", "Bygg AB", {"measures": "Förlänger placeringarna"})
+    c.complete(procurement, "review_answer", HIGAB, {"remedied": False})
+    c.complete(procurement, "sanction", HIGAB, {"sanction_kind": "penalty", "sanction_amount_sek": 120_000})
+    c.complete(bygg, "note_sanction", "Bygg AB", {"acknowledged": True})
+    month(2027, 4, 3)  # the fulfilment date was handled: the final report
     c.complete(procurement, "final_report", SUPPORT, {"outcome": "partly", "summary": "Två av två platser"})
-    month(2027, 4, 3)
+    month(2027, 4, 4)
 
     instances = {i.business_key: i.status for i in c.engine.queries.instances(per_page=200).items}
     assert instances == {UPH: "completed", "UPH-2026-001/S1": "completed", "UPH-2026-001/S2": "completed",
@@ -211,7 +220,7 @@ def test_full_chain(chain):
         "procurement_id": UPH, "title": "Fastighetsskötsel Angered", "supplier_id": "S1", "required_months": 24,
         "months_delivered": 12, "first_placement_within_6_months": False, "placements": 3,
         # Bashir served 36 of 181 agreed days: under 75 %, so his placement does not count.
-        "placements_counting_75_percent_rule": 2}]
+        "placements_counting_75_percent_rule": 2, "shortfall_months": 12, "sanction": "penalty"}]
     assert figures["lead_time_days_by_phase"] == {
         "identifiering": 0.0, "utredning": 58.0, "träning": 185.0,
         "matchning": round(61 / 3, 1),  # Cecilia waited 9-05 .. 11-05 for the reopened vacancy
