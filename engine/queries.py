@@ -7,9 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, literal_column, select, union
-from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from forms import option_providers, with_options
 
@@ -65,14 +63,6 @@ TASK_STATES = tuple(TaskState)
 # How many tasks past a page's start the inbox counts: a big organisation's 278,000 open tasks
 # would take longer to count than the page takes to read. Above it the total is "1000+".
 INBOX_COUNT_CAP = 1000
-
-
-# SQLite's planner has no statistics (the service never runs ANALYZE) and, between an index
-# that reads a page in order and one that narrows a filter, guesses wrong for big inboxes: the
-# inbox names the index ("INDEXED BY", through SQLAlchemy's with_hint, which its SQLite
-# dialect does not render by itself). PostgreSQL plans from its statistics.
-if SQLiteCompiler.get_from_hint_text is SQLCompiler.get_from_hint_text:
-    SQLiteCompiler.get_from_hint_text = lambda _compiler, _table, hint: hint
 
 
 def _inbox_index(state: str, scope: str, sort: str, process: str | None = None,
@@ -336,8 +326,14 @@ class Queries:
         """The procurement and its supplier and participant instances, each with its phase."""
         with self._session_factory() as session:
             members: dict[str, list] = {"procurement": [], "supplier": [], "target_group": []}
-            for row in session.scalars(select(InstanceFacts)):
-                if json.loads(row.facts).get("procurement_id") == procurement_id and row.process_key in members:
+            rows = [(row, json.loads(row.facts)) for row in session.scalars(select(InstanceFacts))]
+            # A participant placed in one of its vacancies belongs to it too, whichever it was earmarked for.
+            placed = {str(placement.get("participant_id")) for row, facts in rows
+                      if row.process_key == "procurement" and facts.get("procurement_id") == procurement_id
+                      for placement in facts.get("placements") or []}
+            for row, facts in rows:
+                if row.process_key in members and (facts.get("procurement_id") == procurement_id or (
+                        row.process_key == "target_group" and str(facts.get("participant_id")) in placed)):
                     members[row.process_key].append(row.instance_id)
             if not members["procurement"]:
                 raise NotFound(f"no procurement {procurement_id}")
