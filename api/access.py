@@ -22,6 +22,14 @@ def may_see_instance(instance_id: str) -> bool:
     return who.has("admin") or who.organisation in engine().queries.organisations_in(instance_id)
 
 
+def may_see_chain(procurement_instance_id: str) -> bool:
+    """The procurement's chain page: those who see the procurement case, and its matching body
+    (chosen in the requirement decision), who works with the participants placed in it."""
+    if may_see_instance(procurement_instance_id):
+        return True
+    return account().organisation == engine().queries.facts(procurement_instance_id).get("matching_body")
+
+
 def instance_view(instance_id: str) -> dict:
     view = engine().queries.instance(instance_id)
     if not may_see_instance(instance_id):

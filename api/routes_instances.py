@@ -131,7 +131,7 @@ class ChainView(MethodView):
         chain = engine().queries.chain(procurement_id)
         visible = [m for m in chain["target_group"] if access.may_see_instance(m["id"])]
         [procurement] = chain["procurement"][:1]
-        if not access.may_see_instance(procurement["id"]) and not visible:
+        if not access.may_see_chain(procurement["id"]) and not visible:
             raise NotFound(f"no procurement {procurement_id}")
         return {"procurement": procurement,
                 "suppliers": [m for m in chain["supplier"] if account().has("admin", "caseworker")

@@ -85,7 +85,7 @@ def chain(procurement_id):
     chain = _engine().queries.chain(procurement_id)
     visible = [m for m in chain["target_group"] if access.may_see_instance(m["id"])]
     procurement = chain["procurement"][0]
-    may_see_procurement = access.may_see_instance(procurement["id"])
+    may_see_procurement = access.may_see_chain(procurement["id"])
     if not may_see_procurement and not visible:
         raise NotFound(f"no procurement {procurement_id}")
     suppliers = [m for m in chain["supplier"]

@@ -157,14 +157,32 @@ def test_early_bid_internship_to_employment_and_a_dropout_right_after_the_follow
     assert c.status(anna) == "completed" and c.status(bashir) == "completed"
     assert (c.data(anna)["outcome"], c.data(anna)["placement_form"]) == ("employment", "internship")
 
+    # Cecilia, earmarked for another procurement, takes Bashir's reopened place: the chain page of
+    # UPH-D lists every participant placed in it, wherever they were earmarked.
+    e = register(c, "UPH-E")
+    c.complete(e, "needs_inventory", SUPPORT, COMPETENCES)
+    decide(c, "UPH-E", "binding")
+    cecilia = participant(c, "P-E1", "UPH-E")
+    c.complete(cecilia, "assess", AF, {"continue_programme": True})
+    c.complete(cecilia, "coordinate", NORDOST, {"plan": "Basutbildning"})
+    c.complete(cecilia, "training", VUX, {"training_completed": True, "training_months": 1})
+    c.complete(cecilia, "match", SUPPORT, {"matching_outcome": "propose", "vacancy_id": f"{uph}/S1-2",
+                                           "cv_summary": "Lokalvård"})
+    supplier_task("decide_candidate", "P-E1", {
+        "accepted": True, "placement_form": "trainee", "placement_start": "2026-09-15",
+        "placement_end": "2027-03-14", "extent_percent": 100})
+    members = c.engine.queries.chain(uph)
+    assert {m["business_key"] for m in members["target_group"]} == {"P-D1", "P-D2", "P-E1"}
+
     figures = c.engine.queries.follow_up(c.engine.config.socio_economic_values).as_dict()
     # Hand count: Anna employed after her internship (one certificate); Bashir dropped out, no outcome.
     assert figures["people_by_outcome"] == {"employment": 1, "apprenticeship": 0, "trainee": 0,
                                             "internship": 0, "other_occupation": 0}
     assert (figures["certificates_issued"], figures["employment_after_placement"]) == (1, 1)
-    assert figures["dropout_by_phase"]["praktik_anställning"] == {"entered": 2, "dropouts": 1, "rate": 0.5}
+    # Anna, Bashir and Cecilia (still placed) entered phase 5; Bashir dropped out.
+    assert figures["dropout_by_phase"]["praktik_anställning"] == {"entered": 3, "dropouts": 1, "rate": 0.3333}
     assert figures["dropout_by_phase"]["anställning"] == {"entered": 1, "dropouts": 0, "rate": 0.0}
     assert (figures["participants_released"], figures["bidders_released"]) == (0, 1)
     [contract] = figures["contracts"]
-    # Two placements; Bashir's ended on day 1 of 183: under 75 %, so only Anna's counts.
-    assert (contract["placements"], contract["placements_counting_75_percent_rule"]) == (2, 1)
+    # Three placements; Bashir's ended on day 1 of 183: under 75 %, so Anna's and Cecilia's count.
+    assert (contract["placements"], contract["placements_counting_75_percent_rule"]) == (3, 2)
