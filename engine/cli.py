@@ -249,6 +249,15 @@ def _print_figures(figures: dict) -> None:
                f"{figures['employment_after_placement']}")
     click.echo(f"Släppta när upphandlingen avslutades tidigt: {figures['participants_released']} deltagare, "
                f"{figures['bidders_released']} anbudsgivare")
+    reserved = figures["reserved_contracts"]
+    click.echo(f"Reserverade kontrakt: {len(reserved)}, minst 30 % ur målgrupperna: "
+               f"{sum(1 for c in reserved if c['meets_rule'])}")
+    dialogue = figures["dialogue_follow_up"]
+    click.echo(f"Dialogkrav: {dialogue['contracts']} avtal, uppföljda {dialogue['followed_up']}, dialog förd "
+               f"{dialogue['dialogue_held']}, anställda genom dialogen {dialogue['people_hired']}")
+    shortfalls = [c for c in contracts if c.get("shortfall_months")]
+    click.echo(f"Underskott vid uppfyllelsedatum: {len(shortfalls)} avtal, sanktioner: "
+               f"{sum(1 for c in contracts if c.get('sanction') and c['sanction'] != 'none')}")
     click.echo(f"Samhällsekonomisk uppskattning: {figures['socio_economic_value_sek']:,} kr".replace(",", " "))
 
 

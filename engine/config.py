@@ -20,6 +20,9 @@ class EngineConfig:
     # them as settings['screening_min_months'] and settings['screening_min_workers'].
     screening_min_months: int = 4
     screening_min_workers: int = 1
+    # A reserved contract: at least this share of the staff comes from the target groups
+    # (settings['reserved_min_share']); below it at the fulfilment date, a correction request.
+    reserved_min_share: float = 0.3
     # The socio-economic estimate: value to society (SEK) per person by outcome. The national
     # agency's example: a 12-month job for a newly arrived person is worth over 200,000 SEK.
     socio_economic_values: dict = field(default_factory=lambda: {
@@ -76,7 +79,7 @@ class EngineConfig:
     def model_settings(self) -> dict:
         """The settings diagrams may read."""
         return {"screening_min_months": self.screening_min_months,
-                "screening_min_workers": self.screening_min_workers}
+                "screening_min_workers": self.screening_min_workers, "reserved_min_share": self.reserved_min_share}
 
     @staticmethod
     def from_env(**overrides) -> "EngineConfig":
@@ -112,5 +115,7 @@ class EngineConfig:
         for name in ("screening_min_months", "screening_min_workers"):
             if value := os.environ.get(f"KEDJA_{name.upper()}"):
                 values[name] = int(value)
+        if value := os.environ.get("KEDJA_RESERVED_MIN_SHARE"):
+            values["reserved_min_share"] = float(value)
         values.update(overrides)
         return EngineConfig(**values)

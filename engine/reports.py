@@ -22,6 +22,7 @@ PHASES = {
 }
 SHARE_GOAL = 0.5
 RULE_OF_75 = 0.75
+RESERVED_MIN_SHARE = 0.3  # a reserved contract: staff from the target groups (the setting's default)
 
 
 @dataclass
@@ -43,6 +44,10 @@ class FollowUpFigures:
     dropout_by_phase: dict = field(default_factory=dict)  # phase -> {entered, dropouts, rate}
     certificates_issued: int = 0  # participants given a certificate (intyg) after a placement
     employment_after_placement: int = 0  # internship or trainee places that led on to employment
+    # Reserved contracts: the staff share from the target groups against the 30 % rule; dialogue
+    # requirements: how many contracts were followed up, held a dialogue, and people hired.
+    reserved_contracts: list = field(default_factory=list)
+    dialogue_follow_up: dict = field(default_factory=dict)
     # Cases a procurement that ended early (no candidate, no requirement, no bids) released at once.
     participants_released: int = 0
     bidders_released: int = 0
@@ -94,6 +99,16 @@ def _procurements(figures: FollowUpFigures, procurements: list[dict]) -> None:
         by_org[p.get("buyer_organisation")][1] += p in with_requirement
     figures.share_by_organisation = {org: {"services": n, "with_requirement": w, "share": _share(w, n)}
                                      for org, (n, w) in sorted(by_org.items())}
+    contracts = [p for p in registered if p.get("awarded_supplier_id")]
+    figures.reserved_contracts = sorted((
+        {"procurement_id": p.get("procurement_id"), "staff_share": p.get("staff_share"),
+         "meets_rule": p.get("staff_share") is not None and p["staff_share"] >= RESERVED_MIN_SHARE}
+        for p in contracts if p.get("requirement_kind") == "reserved"), key=lambda c: str(c["procurement_id"]))
+    followed = [p for p in contracts if p.get("requirement_kind") == "dialogue" and p.get("dialogue_held") is not None]
+    figures.dialogue_follow_up = {
+        "contracts": sum(1 for p in contracts if p.get("requirement_kind") == "dialogue"),
+        "followed_up": len(followed), "dialogue_held": sum(1 for p in followed if p["dialogue_held"]),
+        "people_hired": sum(p.get("dialogue_people_hired") or 0 for p in followed)}
     figures.contracts = sorted((_contract(p) for p in registered if p.get("awarded_supplier_id")),
                                key=lambda contract: str(contract["procurement_id"]))
 

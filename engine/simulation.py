@@ -46,7 +46,7 @@ def make_plan(procurements: int, participants: int, seed: int, min_months: int =
             "kind": rng.choices(("service", "works", "goods"), (60, 25, 15))[0],
             "duration_months": rng.choice((2, 3, 6, 12, 24, 36)) if candidate_rule < 0.8 else 3,
             "estimated_workers": rng.randint(0, 12),
-            "requirement_kind": rng.choices(("none", "dialogue", "binding", "reserved"), (20, 25, 50, 5))[0],
+            "requirement_kind": rng.choices(("none", "dialogue", "binding", "reserved"), (20, 25, 45, 10))[0],
             "places": rng.randint(1, 3), "bidders": rng.randint(1, 3),
         })
     with_requirement = [p for p in plan.procurements
@@ -197,6 +197,11 @@ class Simulation:
     def _procurement__sanction(self, task, data, case):
         return {"sanction_kind": "penalty", "sanction_amount_sek": 50_000}
 
+    def _procurement__dialogue_follow_up(self, task, data, case):
+        rng = self.rng(case, "dialogue")
+        held = rng.random() < 0.8
+        return {"dialogue_held": held, "dialogue_people_hired": rng.randint(0, 3) if held else 0}
+
     def _procurement__final_report(self, task, data, case):
         return {"outcome": "fulfilled" if data["months_delivered"] >= data["required_months"] else "partly"}
 
@@ -246,7 +251,10 @@ class Simulation:
         ended = {d["participant_id"]: d["date"] for d in facts.get("dropouts", [])}
         months = sum(self._months_served(p, ended.get(p["participant_id"])) for p in facts.get("placements", []))
         active = sum(1 for p in facts.get("placements", []) if p["end_date"] >= _day(self.now))
-        return {"months_delivered": round(months, 1), "active_placements": min(active, 100)}
+        staff = {}
+        if data.get("award", {}).get("requirement_kind") == "reserved":  # the staff share for the 30 % rule
+            staff = {"staff_total": 10, "staff_target_group": self.rng(case, "staff").randint(2, 5)}
+        return {"months_delivered": round(months, 1), "active_placements": min(active, 100), **staff}
 
     def _months_served(self, placement: dict, ended_on: str | None = None) -> float:
         start, end = date.fromisoformat(placement["start_date"]), date.fromisoformat(placement["end_date"])
