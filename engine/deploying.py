@@ -3,6 +3,8 @@ one rule set every door goes through (API, modeller, CLI, the initial model)."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import TYPE_CHECKING
 
 from forms import account_fields
@@ -53,9 +55,39 @@ def start_form(engine: "Engine", process_key: str) -> dict | None:
                 "account_fields": account_fields(schema)}
 
 
+class StartMenuCache:
+    """What `startable` answers, per set of roles, for a few seconds: every page shows it (the
+    menu's "Ny upphandling", "Lämna anbud"), and it changes only when something is deployed.
+    A deploy in this process clears it; one on another node shows within `seconds`."""
+
+    def __init__(self, seconds: float = 5.0) -> None:
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._entries: dict[frozenset, tuple[float, list]] = {}
+
+    def get(self, roles, compute) -> list[tuple[str, str]]:
+        key, now = frozenset(roles), time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and now - entry[0] < self.seconds:
+            return list(entry[1])
+        found = compute()
+        with self._lock:
+            self._entries[key] = (now, found)
+        return list(found)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
 def startable(engine: "Engine", roles) -> list[tuple[str, str]]:
     """(process key, start form title) of the processes with a start form that an account
     with `roles` may start (administrators: all of them)."""
+    return engine.start_menu.get(roles, lambda: _startable(engine, roles))
+
+
+def _startable(engine: "Engine", roles) -> list[tuple[str, str]]:
     found = []
     with engine.uow() as uow:
         for row in engine.queries.latest_definitions():
@@ -78,6 +110,20 @@ def startable_by(engine: "Engine", process_key: str) -> tuple[str, ...]:
 
 
 def deploy_diagrams(engine: "Engine", cmd: Deploy, follow: FollowUps):
+    try:
+        return _deploy_diagrams(engine, cmd, follow)
+    finally:  # after the commit: a page asking meanwhile cannot keep the old menu
+        engine.start_menu.clear()
+
+
+def deploy_form(engine: "Engine", cmd: DeployForm, follow: FollowUps) -> tuple[FormVersion, bool]:
+    try:
+        return _deploy_form(engine, cmd, follow)
+    finally:
+        engine.start_menu.clear()
+
+
+def _deploy_diagrams(engine: "Engine", cmd: Deploy, follow: FollowUps):
     """Every door (API, modeller, CLI, the initial model) deploys through here, so every
     door accepts and refuses the same diagrams with the same reasons."""
     parsed = parse_all(cmd.files, engine.config.max_bpmn_bytes)
@@ -101,7 +147,7 @@ def deploy_diagrams(engine: "Engine", cmd: Deploy, follow: FollowUps):
     return results
 
 
-def deploy_form(engine: "Engine", cmd: DeployForm, follow: FollowUps) -> tuple[FormVersion, bool]:
+def _deploy_form(engine: "Engine", cmd: DeployForm, follow: FollowUps) -> tuple[FormVersion, bool]:
     if problems := form_problems(cmd.key, cmd.schema):
         raise DeploymentRejected(problems)
     with engine.uow() as uow:

@@ -93,6 +93,7 @@ class Engine:
         self.processes = ProcessCache()
         self.workflows = WorkflowCache(config.workflow_cache_size)
         self.forms = FormStore(self.session_factory, config.forms_dir)
+        self.start_menu = deploying.StartMenuCache()
         self.queries = Queries(self.session_factory, self.processes, self.forms)
         self._handlers: dict[type, Callable] = {
             Deploy: lambda cmd, follow: deploying.deploy_diagrams(self, cmd, follow),
