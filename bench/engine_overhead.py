@@ -83,7 +83,8 @@ def bare(conversations: int) -> float:
 
 
 def with_engine(conversations: int, database_url: str) -> float:
-    engine = Engine(EngineConfig(database_url=database_url, forms_dir=str(ROOT / "tests" / "fixtures" / "forms")), FrozenClock())
+    forms = str(ROOT / "tests" / "fixtures" / "forms")
+    engine = Engine(EngineConfig(database_url=database_url, forms_dir=forms), FrozenClock())
     migrate.upgrade(engine.sql_engine)
     engine.execute(Deploy(tuple((f.name, f.read_bytes()) for f in FILES)))
 
