@@ -52,6 +52,8 @@ def figures_csv(figures: dict, labels: dict[str, dict[str, str]] | None = None) 
             return
         levels = LEVELS.get(figure, ())
         parts = [name(levels[i] if i < len(levels) else "key", part) for i, part in enumerate(path)]
+        if isinstance(value, str) and path:  # a code (a contract's sanction): its Swedish name
+            value = (labels.get(str(path[-1])) or {}).get(value, value)
         writer.writerow([labels.get("figure", {}).get(figure, figure), " / ".join(parts), _value(value)])
 
     for figure, value in figures.items():

@@ -39,6 +39,7 @@ MESSAGES = {
     "placement_ended_report": "Rapport om avslutad placering", "monthly_report": "Månadsrapport",
     "correction_request": "Begäran om rättelse", "correction_answer": "Svar på begäran om rättelse",
     "sanction_decided": "Beslut om sanktion", "follow_up_closed": "Uppföljningen avslutad",
+    "placement_completed": "Placering genomförd", "procurement_closed": "Upphandlingen avslutad",
 }
 # Administrators' actions in the audit log.
 AUDIT_ACTIONS = {"suspend": "Pausade", "resume": "Återupptog", "retry": "Körde igen", "terminate": "Avbröt",
@@ -47,7 +48,7 @@ AUDIT_ACTIONS = {"suspend": "Pausade", "resume": "Återupptog", "retry": "Körde
 # The target-group phases of the follow-up figures (engine.reports.PHASES).
 FOLLOW_UP_PHASES = {"identifiering": "Identifiering", "utredning": "Utredning och bedömning",
                     "träning": "Basutbildning", "matchning": "Matchning",
-                    "praktik_anställning": "Praktik eller anställning"}
+                    "praktik_anställning": "Praktik eller anställning", "anställning": "Anställning"}
 # Keys of a case's data that no form asks for (set at start, by the processes' scripts or by
 # messages), and keys of the follow-up figures and of stall findings.
 KEYS = {
@@ -67,11 +68,23 @@ KEYS = {
     "positions": "Antal", "required_months": "Krav: heltidsmånader",
     "first_placement_within_6_months": "Första placering inom sex månader",
     "placements_counting_75_percent_rule": "Placeringar som räknas enligt 75 %-regeln",
+    "requirement": "Beslut om krav", "requirement_kind": "Typ av krav", "matching_body": "Matchningsansvarig",
+    "shortfall_months": "Underskott vid uppfyllelsedatum (månader)", "shortfall_checked": "Underskott prövat",
+    "sanction": "Sanktion", "staff_share": "Andel anställda ur målgrupperna", "meets_rule": "Uppfyller 30 %-regeln",
+    "staff_total": "Anställda i uppdraget", "staff_target_group": "Varav ur målgrupperna",
+    "placement_completed": "Placering genomförd", "completion": "Placering genomförd",
+    "placement_form": "Placeringsform", "employed_after": "Anställd efter praktik eller trainee",
+    "tender_closed": "Upphandlingen avslutad", "bidders": "Anbudsgivare", "awarded_supplier_id": "Tilldelad leverantör",
+    "followed_up": "Uppföljda", "dialogue_held": "Dialog förd", "dialogue_people_hired": "Anställda genom dialogen",
+    "people_hired": "Anställda genom dialogen", "contracts": "Avtal",
 }
 # Values no form lists among its choices.
 VALUES = {
-    "outcome": {"completed": "Genomförd", "dropout": "Avbruten"},
+    "outcome": {"completed": "Genomförd", "dropout": "Avbruten", "employment": "Anställning",
+                "apprenticeship": "Lärlingsplats", "trainee": "Trainee", "internship": "Praktik",
+                "other_occupation": "Annan sysselsättning"},
     "target_group": {"foreign_born": "Utrikes födda", "long_term_unemployed": "Långtidsarbetslösa"},
+    "sanction": {"penalty": "Vite", "exclusion": "Uteslutning från avrop", "none": "Ingen sanktion"},
 }
 # The follow-up figures (engine.reports.FollowUpFigures), for the CSV export.
 FIGURES = {
@@ -84,6 +97,12 @@ FIGURES = {
     "contracts": "Avtal", "lead_time_days_by_phase": "Ledtid per fas (dagar)",
     "dropout_by_phase": "Avbrott per fas", "socio_economic_value_sek": "Uppskattat samhällsekonomiskt värde (kr)",
     "socio_economic_values": "Samhällsekonomiskt värde per utfall (kr)",
+    "certificates_issued": "Intyg till deltagare",
+    "employment_after_placement": "Anställning efter praktik eller trainee",
+    "participants_released": "Deltagare släppta när upphandlingen avslutades tidigt",
+    "bidders_released": "Anbudsgivare släppta när upphandlingen avslutades tidigt",
+    "reserved_contracts": "Reserverade kontrakt (minst 30 % ur målgrupperna)",
+    "dialogue_follow_up": "Uppföljning av dialogkrav",
 }
 
 LABELS = {"status": STATUSES, "process": PROCESSES, "stall": STALL_REASONS, "message": MESSAGE_STATUSES,
@@ -277,7 +296,8 @@ def correlation(values: dict) -> str:
     return ", ".join(f"{words.key(key)} {words.value(key, value)}" for key, value in (values or {}).items())
 
 
-FIGURE_KEYS = ("outcome", "target_group", "gender", "requirement_kind")  # the data keys the figures count by
+# The data keys the figures count by.
+FIGURE_KEYS = ("outcome", "target_group", "gender", "requirement_kind", "sanction")
 
 
 def figure_labels() -> dict[str, dict[str, str]]:
