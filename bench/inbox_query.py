@@ -67,7 +67,7 @@ def main() -> None:
         began = time.perf_counter()
         result = engine.queries.inbox(organisation, page=page, per_page=50)
         times.append(time.perf_counter() - began)
-        # the total is counted up to 1,000 past the page's start (engine.queries.INBOX_COUNT_CAP)
+        # the total is counted up to 1,000 past the page's start (engine.inbox.INBOX_COUNT_CAP)
         assert len(result.items) == 50 and (result.capped or result.total == args.tasks // ORGANISATIONS)
     sweeps = []
     for _ in range(3):  # the stall detection the service runs every minute, over the same tasks

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import insert, inspect
 
-from engine import queries
+from engine import inbox
 from engine.models import Instance, ProcessDefinition, TaskRow
 
 NOW = datetime(2026, 1, 5, 8, 0)
@@ -59,7 +59,7 @@ def expected(rows, *, state="open", scope="organisation", process=None, due=None
                                               key=lambda r: r["id"], reverse=descending)]
 
 
-CASES = [{"sort": sort, "descending": descending} for sort in queries.INBOX_SORTS for descending in (False, True)]
+CASES = [{"sort": sort, "descending": descending} for sort in inbox.INBOX_SORTS for descending in (False, True)]
 CASES += [{"due": "overdue"}, {"due": "week", "sort": "due", "descending": True}, {"claimed": "yes"},
           {"claimed": "no", "sort": "due"}, {"process": "b", "sort": "name", "descending": True},
           {"scope": "mine"}, {"scope": "mine", "state": "completed"}, {"state": "completed", "sort": "due"}]
@@ -67,7 +67,7 @@ CASES += [{"due": "overdue"}, {"due": "week", "sort": "due", "descending": True}
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: "-".join(f"{k}={v}" for k, v in case.items()))
 def test_each_sort_and_filter_pages_through_in_order(engine, tasks, case, monkeypatch):
-    monkeypatch.setattr(queries, "INBOX_COUNT_CAP", 12)  # counted 12 past a page's start at most
+    monkeypatch.setattr(inbox, "INBOX_COUNT_CAP", 12)  # counted 12 past a page's start at most
     want = expected(tasks, **case)
     assert want, case
     got, page = [], 1
