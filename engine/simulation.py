@@ -49,6 +49,8 @@ def make_plan(procurements: int, participants: int, seed: int, min_months: int =
             "requirement_kind": rng.choices(("none", "dialogue", "binding", "reserved"), (20, 25, 45, 10))[0],
             "places": rng.randint(1, 3), "bidders": rng.randint(1, 3),
         })
+    for n, p in enumerate(p for p in plan.procurements if p["requirement_kind"] == "reserved"):
+        p["staff_target_group"] = 2 if n % 2 == 0 else 4  # of 10: every other one below the 30 % rule
     with_requirement = [p for p in plan.procurements
                         if p["duration_months"] >= min_months and p["estimated_workers"] > min_workers
                         and p["requirement_kind"] != "none"]
@@ -253,7 +255,8 @@ class Simulation:
         active = sum(1 for p in facts.get("placements", []) if p["end_date"] >= _day(self.now))
         staff = {}
         if data.get("award", {}).get("requirement_kind") == "reserved":  # the staff share for the 30 % rule
-            staff = {"staff_total": 10, "staff_target_group": self.rng(case, "staff").randint(2, 5)}
+            staff = {"staff_total": 10,
+                     "staff_target_group": self._procurement(data).get("staff_target_group", 3)}
         return {"months_delivered": round(months, 1), "active_placements": min(active, 100), **staff}
 
     def _months_served(self, placement: dict, ended_on: str | None = None) -> float:

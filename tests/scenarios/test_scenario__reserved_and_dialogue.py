@@ -49,10 +49,10 @@ def test_reserved_contracts_and_dialogue_requirements_are_followed_up(chain):
     contracts = {uph: contract(c, uph, kind) for uph, kind in
                  (("UPH-R1", "reserved"), ("UPH-R2", "reserved"), ("UPH-DL", "dialogue"))}
     c.at(2026, 1, 21)
-    for uph, (procurement, supplier) in contracts.items():
+    for uph, (procurement, _supplier) in contracts.items():
         c.complete(procurement, "award", HIGAB, {"awarded_supplier_id": "S1", "contract_id": f"AVT-{uph}"})
     c.at(2026, 2, 1)
-    for uph, (procurement, supplier) in contracts.items():
+    for procurement, supplier in contracts.values():
         c.complete(procurement, "contract", HIGAB, {"signed_on": "2026-02-01"})
         c.complete(procurement, "start_meeting", SUPPORT, {"fulfilment_date": "2026-12-01",
                                                            "follow_up_plan": "Månadsvis"})
