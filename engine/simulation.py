@@ -49,11 +49,11 @@ def make_plan(procurements: int, participants: int, seed: int, min_months: int =
             "requirement_kind": rng.choices(("none", "dialogue", "binding", "reserved"), (20, 25, 45, 10))[0],
             "places": rng.randint(1, 3), "bidders": rng.randint(1, 3),
         })
-    for n, p in enumerate(p for p in plan.procurements if p["requirement_kind"] == "reserved"):
-        p["staff_target_group"] = 2 if n % 2 == 0 else 4  # of 10: every other one below the 30 % rule
     with_requirement = [p for p in plan.procurements
                         if p["duration_months"] >= min_months and p["estimated_workers"] > min_workers
                         and p["requirement_kind"] != "none"]
+    for n, p in enumerate(p for p in with_requirement if p["requirement_kind"] == "reserved"):
+        p["staff_target_group"] = 2 if n % 2 == 0 else 4  # of 10: every other one below the 30 % rule
     without = [p for p in plan.procurements if p not in with_requirement]
     for n in range(participants):
         procurement = with_requirement[n % len(with_requirement)] if with_requirement else None
