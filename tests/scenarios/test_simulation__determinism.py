@@ -1,6 +1,7 @@
 """`kedja simulate`: a small city-year runs through the engine; the same seed gives the same figures."""
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
@@ -14,6 +15,9 @@ def _figures(seed: int) -> dict:
     return json.loads(result.stdout)
 
 
+# Each test runs two simulated city-years: on a busy 2-core machine that can pass the suite's
+# default timeout of 120 s without anything being wrong.
+@pytest.mark.timeout(360)
 def test_same_seed_same_figures_and_the_chain_moves():
     first, again = _figures(1), _figures(1)
     assert first == again
@@ -23,6 +27,7 @@ def test_same_seed_same_figures_and_the_chain_moves():
     assert first["socio_economic_value_sek"] > 0
 
 
+@pytest.mark.timeout(360)
 def test_cutting_history_from_the_saved_state_changes_no_figure(monkeypatch):
     """The bounded state (engine.spiff.history) must not change what the instances do: the
     same city-year with history cut hard (3 levels) and kept whole gives the same figures."""
