@@ -15,7 +15,7 @@ LEVELS = {
     "people_by_outcome": ("outcome",), "people_by_target_group": ("target_group", "outcome"),
     "people_by_gender": ("gender", "outcome"), "people_by_district": (None, "outcome"),
     "contracts": ("row", "key"), "lead_time_days_by_phase": ("phase",), "dropout_by_phase": ("phase", "key"),
-    "socio_economic_values": ("outcome",),
+    "socio_economic_values": ("outcome",), "placements_by_district": (None, "key"),
 }
 
 

@@ -50,7 +50,8 @@ class FollowUp(MethodView):
     @blp.alt_response(200, schema={"type": "string"}, content_type="text/csv", success=True, description=FIGURES)
     def get(self):
         """The key figures; CSV with Accept: text/csv."""
-        figures = engine().queries.follow_up(engine().config.socio_economic_values).as_dict()
+        config = engine().config
+        figures = engine().queries.follow_up(config.socio_economic_values, config.distribution_key).as_dict()
         if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
             return Response(figures_csv(figures), mimetype="text/csv")
         return jsonify(figures)  # a Response: flask-smorest dumps only what is not (the schema is a dict)

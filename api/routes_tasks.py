@@ -41,7 +41,7 @@ class Task(MethodView):
         """The task, its form (choices filled in now) and the data it sees."""
         task = access.task_row(task_id, with_data=True)
         view = schemas.row_dict(task)
-        view["form"] = engine().queries.task_form(task_id)
+        view["form"] = engine().queries.task_form(task_id, engine().model_settings)
         view["data"] = engine().queries.task_data(task_id) if task.state == "open" else {}
         return view
 

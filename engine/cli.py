@@ -236,6 +236,9 @@ def _print_figures(figures: dict) -> None:
     click.echo(f"  per målgrupp: {figures['people_by_target_group']}")
     click.echo(f"  per kön: {figures['people_by_gender']}")
     click.echo(f"  per stadsdel: {figures['people_by_district']}")
+    click.echo("Placeringar per stadsdel (andel mot fördelningsnyckeln): " + ", ".join(
+        f"{district} {d['placements']} ({d['share']:.0%} mot {d['key_share']:.0%})"
+        for district, d in figures["placements_by_district"].items()))
     contracts = figures["contracts"]
     in_time = sum(1 for c in contracts if c["first_placement_within_6_months"])
     required = sum(c["required_months"] or 0 for c in contracts)
@@ -280,7 +283,7 @@ def simulate(procurements: int, participants: int, seed: int, database_url: str 
         with click.progressbar(length=WEEKS, label="Simulerar vecka för vecka", file=sys.stderr) as bar:
             simulation.run(bar.update)
         elapsed = time.perf_counter() - started
-        figures = engine.queries.follow_up(config.socio_economic_values).as_dict()
+        figures = engine.queries.follow_up(config.socio_economic_values, config.distribution_key).as_dict()
         engine.dispose()
     if as_json:
         click.echo(json.dumps(figures, indent=2, ensure_ascii=False, default=str))
@@ -320,7 +323,7 @@ def retry_incident(kind: str, incident_id: str) -> None:
 def report() -> None:
     """Print the follow-up figures (nyckeltal) as JSON."""
     engine = open_engine()
-    figures = engine.queries.follow_up(engine.config.socio_economic_values)
+    figures = engine.queries.follow_up(engine.config.socio_economic_values, engine.config.distribution_key)
     click.echo(json.dumps(figures.as_dict(), indent=2, ensure_ascii=False))
 
 

@@ -5,6 +5,15 @@ import json
 import os
 from dataclasses import dataclass, field
 
+# The geographic distribution key: each district's share of the city's placements. Göteborg's
+# ten former district committees, weighted towards the districts with the most people far from
+# the labour market (a made-up default; KEDJA_DISTRIBUTION_KEY sets the city's own).
+DEFAULT_DISTRIBUTION_KEY = {
+    "Angered": 0.16, "Östra Göteborg": 0.14, "Västra Hisingen": 0.11, "Norra Hisingen": 0.10, "Lundby": 0.09,
+    "Centrum": 0.08, "Majorna-Linné": 0.08, "Askim-Frölunda-Högsbo": 0.08, "Västra Göteborg": 0.08,
+    "Örgryte-Härlanda": 0.08,
+}
+
 
 def _default_sqlite_url() -> str:
     return "sqlite:///" + os.path.abspath(os.path.join("var", "kedja.db"))
@@ -23,6 +32,9 @@ class EngineConfig:
     # A reserved contract: at least this share of the staff comes from the target groups
     # (settings['reserved_min_share']); below it at the fulfilment date, a correction request.
     reserved_min_share: float = 0.3
+    # {district: share} (settings['distribution_key']): orders the vacancies offered when a
+    # participant is matched, and the follow-up's placements per district (engine/distribution.py).
+    distribution_key: dict = field(default_factory=lambda: dict(DEFAULT_DISTRIBUTION_KEY))
     # The socio-economic estimate: value to society (SEK) per person by outcome. The national
     # agency's example: a 12-month job for a newly arrived person is worth over 200,000 SEK.
     socio_economic_values: dict = field(default_factory=lambda: {
@@ -73,13 +85,17 @@ class EngineConfig:
     # forward (engine/demo.py), read from the database at most once per demo_clock_refresh_seconds.
     demo: bool = False
     demo_clock_refresh_seconds: float = 1.0
+    # What the model packages rely on in the deployed diagrams (engine/requirements.py): a new
+    # version that drops one of these roles is refused. `from_env` takes the installed packages'.
+    model_requirements: tuple = ()
     # Identifies this node in leases (several service processes may share one database).
     node_name: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
 
     def model_settings(self) -> dict:
         """The settings diagrams may read."""
         return {"screening_min_months": self.screening_min_months,
-                "screening_min_workers": self.screening_min_workers, "reserved_min_share": self.reserved_min_share}
+                "screening_min_workers": self.screening_min_workers, "reserved_min_share": self.reserved_min_share,
+                "distribution_key": dict(self.distribution_key)}
 
     @staticmethod
     def from_env(**overrides) -> "EngineConfig":
@@ -115,7 +131,11 @@ class EngineConfig:
         for name in ("screening_min_months", "screening_min_workers"):
             if value := os.environ.get(f"KEDJA_{name.upper()}"):
                 values[name] = int(value)
+        if key := os.environ.get("KEDJA_DISTRIBUTION_KEY"):  # JSON: {"Angered": 0.2, ...}
+            values["distribution_key"] = json.loads(key)
         if value := os.environ.get("KEDJA_RESERVED_MIN_SHARE"):
             values["reserved_min_share"] = float(value)
+        from .requirements import installed_requirements  # here: it reads diagrams, which need this module
+        values["model_requirements"] = installed_requirements()
         values.update(overrides)
         return EngineConfig(**values)

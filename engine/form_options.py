@@ -1,5 +1,6 @@
 """Choices that only the engine knows, for form fields that name live data: the open
-vacancies described for a person (the participant's own procurement first), procurements open
+vacancies described for a person (the participant's own procurement first, then by the
+distribution key), the districts of the distribution key, procurements open
 for bids, the bids a procurement received, organisations of a kind. A form asks for them with
 `"x-kedja-options": "<provider>"` or `"x-kedja-organisation": "<kind>"` on a field; the
 choices become the field's `enum`, so the server refuses anything else."""
@@ -10,6 +11,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .distribution import current_key, district_standing
 from .models import Instance, InstanceFacts, Organisation, Wait
 from .repository import ACTIVE_STATUSES
 from .statuses import WaitKind
@@ -35,10 +37,13 @@ def _waiting_keys(session: Session, message: str) -> list[tuple[str, dict]]:
 
 
 def _open_vacancies(session: Session, data: dict) -> list[tuple[str, str]]:
-    """The open vacancies (each waits for a candidate proposal), described for a person and the
-    participant's own procurement first."""
+    """The open vacancies (each waits for a candidate proposal), described so that a caseworker
+    knows them (title, supplier, district, procurement): the participant's own procurement first,
+    then the districts furthest below their share of the distribution key (engine/distribution.py)."""
     waiting = _waiting_keys(session, OPEN_VACANCIES_MESSAGE)
     facts = _facts_of(session, {instance_id for instance_id, _key in waiting})
+    standing = district_standing(session) if waiting else {}
+    titles = _procurement_titles(session) if waiting else {}
     own = str(data.get("procurement_id") or "")
     choices = []
     for instance_id, key in waiting:
@@ -48,12 +53,46 @@ def _open_vacancies(session: Session, data: dict) -> list[tuple[str, str]]:
         supplier = facts.get(instance_id, {})
         vacancy = next((v for v in supplier.get("vacancies") or [] if v.get("vacancy_id") == vacancy_id), {})
         procurement = str(supplier.get("procurement_id") or vacancy_id.split("/")[0])
+        district = vacancy.get("district")
+        difference = standing.get(district, {}).get("difference") if district else None
+        title = titles.get(procurement)
         parts = [vacancy.get("title") or "Tjänst", supplier.get("supplier_name") or "",
                  PLACEMENT_FORMS.get(vacancy.get("form"), ""),
                  f"start {vacancy['start_date']}" if vacancy.get("start_date") else "",
-                 f"upphandling {procurement}" + (" (deltagarens)" if procurement == own else "")]
-        choices.append((procurement != own, vacancy_id, " – ".join(p for p in parts if p)))
-    return [(vacancy_id, label) for _other, vacancy_id, label in sorted(set(choices))]
+                 _district_text(district, difference),
+                 f"upphandling {title + ' (' + procurement + ')' if title else procurement}"
+                 + (", deltagarens" if procurement == own else "")]
+        # Unknown standing (no district, or one outside the key) sorts after those the key places.
+        order = (procurement != own, difference if difference is not None else 2.0)
+        choices.append((order, vacancy_id, " – ".join(p for p in parts if p)))
+    return [(vacancy_id, label) for _order, vacancy_id, label in sorted(set(choices))]
+
+
+def _district_text(district: str | None, difference: float | None) -> str:
+    if not district:
+        return "stadsdel ej angiven"
+    if difference is None:
+        return f"{district} (utanför fördelningsnyckeln)"
+    points = round(abs(difference) * 100)
+    if points == 0:
+        return f"{district} (enligt fördelningsnyckeln)"
+    side = "under" if difference < 0 else "över"
+    return f"{district} ({points} procentenheter {side} fördelningsnyckeln)"
+
+
+def _procurement_titles(session: Session) -> dict[str, str]:
+    rows = session.scalars(select(InstanceFacts.facts).where(InstanceFacts.process_key == "procurement"))
+    titles = {}
+    for facts in rows:
+        values = json.loads(facts)
+        if values.get("procurement_id") and values.get("title"):
+            titles[str(values["procurement_id"])] = str(values["title"])
+    return titles
+
+
+def _districts() -> list[tuple[str, str]]:
+    """The districts of the distribution key, for a vacancy's district."""
+    return [(name, name) for name in sorted(current_key())]
 
 
 def _published_procurements(session: Session) -> list[tuple[str, str]]:
@@ -110,6 +149,8 @@ def form_options(session: Session, providers: set[str], data: dict | None = None
             options[provider] = _published_procurements(session)
         elif provider == "procurements":
             options[provider] = _procurements(session)
+        elif provider == "districts":
+            options[provider] = _districts()
         elif provider == "bids":
             options[provider] = _bids(data)
         elif provider.startswith("organisations:"):

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forms import option_providers, with_options
 
+from . import stepping
 from .errors import NotFound
 from .form_options import DATA_PROVIDERS, form_options
 from .form_store import FormStore
@@ -54,13 +55,17 @@ class Queries:
         self._processes = processes
         self._forms = forms or FormStore(session_factory)
 
-    def follow_up(self, socio_economic_values: dict[str, int]) -> FollowUpFigures:
+    def follow_up(self, socio_economic_values: dict[str, int],
+                  distribution_key: dict[str, float] | None = None) -> FollowUpFigures:
+        """`distribution_key`: the engine's (EngineConfig.distribution_key); None: the default."""
         with self._session_factory() as session:
-            return follow_up_figures(session, socio_economic_values)
+            return follow_up_figures(session, socio_economic_values, distribution_key)
 
-    def task_form(self, task_id: str) -> dict | None:
-        """The form schema of a task, choices filled in as of now."""
-        with self._session_factory() as session:
+    def task_form(self, task_id: str, settings: dict | None = None) -> dict | None:
+        """The form schema of a task, choices filled in as of now; `settings`, the engine's model
+        settings (Engine.model_settings: the distribution key orders the vacancies), when the
+        query runs outside a command."""
+        with self._session_factory() as session, stepping.step_context(None, None, settings):
             row = fetch(session, TaskRow, task_id, "task")
             schema = self._forms.schema(row.form_key, row.form_version)
             # choices that depend on the task's own data (its bids, its procurement) need that data

@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .distribution import current_key, normalised, placement_counts, standing
 from .models import InstanceFacts, TaskRow
 
 REQUIREMENT_KINDS = ("dialogue", "binding", "reserved")
@@ -39,6 +40,9 @@ class FollowUpFigures:
     people_by_target_group: dict = field(default_factory=dict)  # target group -> outcome -> n
     people_by_gender: dict = field(default_factory=dict)
     people_by_district: dict = field(default_factory=dict)
+    # Placements by the vacancy's district against the distribution key: district ->
+    # {placements, share, key_share, difference} (engine/distribution.py).
+    placements_by_district: dict = field(default_factory=dict)
     contracts: list = field(default_factory=list)
     lead_time_days_by_phase: dict = field(default_factory=dict)
     dropout_by_phase: dict = field(default_factory=dict)  # phase -> {entered, dropouts, rate}
@@ -58,7 +62,8 @@ class FollowUpFigures:
         return asdict(self)
 
 
-def follow_up_figures(session: Session, socio_economic_values: dict[str, int]) -> FollowUpFigures:
+def follow_up_figures(session: Session, socio_economic_values: dict[str, int],
+                      distribution_key: dict[str, float] | None = None) -> FollowUpFigures:
     facts = _facts(session)
     figures = FollowUpFigures(socio_economic_values=dict(socio_economic_values))
     _procurements(figures, facts.get("procurement", []))
@@ -69,6 +74,9 @@ def follow_up_figures(session: Session, socio_economic_values: dict[str, int]) -
     figures.bidders_released = sum(1 for s in facts.get("supplier", []) if s.get("tender_closed")
                                    and s.get("supplier_id") not in s["tender_closed"].get("bidders", []))
     _phases(figures, session, participants)
+    key = normalised(distribution_key) if distribution_key is not None else current_key()
+    figures.placements_by_district = standing(
+        placement_counts(facts.get("procurement", []), facts.get("supplier", []), participants), key)
     return figures
 
 

@@ -219,9 +219,10 @@ class Simulation:
 
     def _supplier__recruitment_need(self, task, data, case):
         places = self._procurement({"procurement_id": data["procurement_id"]})["places"]
-        form = self.rng(case, "form").choice(("employment", "apprenticeship", "trainee", "internship"))
-        return {"vacancies": [{"title": "Yrkesroll", "positions": 1, "form": form, "start_date": _day(self.now, 4)}
-                              for _ in range(places)]}
+        rng = self.rng(case, "form")
+        form = rng.choice(("employment", "apprenticeship", "trainee", "internship"))
+        return {"vacancies": [{"title": "Yrkesroll", "positions": 1, "form": form, "start_date": _day(self.now, 4),
+                               "district": rng.choice(DISTRICTS)} for _ in range(places)]}
 
     def _supplier__vacancy_escalated(self, task, data, case):
         return {"action": "Kandidater efterfrågade"}
@@ -303,14 +304,15 @@ class Simulation:
         return {"decision": "Fortsätter"}
 
     def _target_group__match(self, task, data, case):
-        form = self.engine.queries.task_form(task.id)
+        form = self.engine.queries.task_form(task.id, self.engine.model_settings)
         open_vacancies = form["properties"]["vacancy_id"]["enum"]
-        own = [v for v in open_vacancies if v.startswith(data["procurement_id"] + "/")]
-        choices = own or open_vacancies
-        if not choices:
+        # The list comes in the order the caseworker sees: the participant's own procurement
+        # first, then the districts furthest below the distribution key. Most take the first.
+        if not open_vacancies:
             return None
-        return {"matching_outcome": "propose", "vacancy_id": self.rng(case, "match", task.created_at).choice(choices),
-                "cv_summary": "Kompetenser och erfarenhet"}
+        rng = self.rng(case, "match", task.created_at)
+        choice = open_vacancies[0] if rng.random() < 0.8 else rng.choice(open_vacancies)
+        return {"matching_outcome": "propose", "vacancy_id": choice, "cv_summary": "Kompetenser och erfarenhet"}
 
     def _target_group__placement(self, task, data, case):
         """The matching body's follow-up; the outcome comes from the supplier. Most leave the

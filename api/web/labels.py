@@ -77,6 +77,7 @@ KEYS = {
     "tender_closed": "Upphandlingen avslutad", "bidders": "Anbudsgivare", "awarded_supplier_id": "Tilldelad leverantör",
     "followed_up": "Uppföljda", "dialogue_held": "Dialog förd", "dialogue_people_hired": "Anställda genom dialogen",
     "people_hired": "Anställda genom dialogen", "contracts": "Avtal",
+    "key_share": "Andel enligt fördelningsnyckeln", "difference": "Skillnad mot fördelningsnyckeln",
 }
 # Values no form lists among its choices.
 VALUES = {
@@ -103,6 +104,7 @@ FIGURES = {
     "bidders_released": "Anbudsgivare släppta när upphandlingen avslutades tidigt",
     "reserved_contracts": "Reserverade kontrakt (minst 30 % ur målgrupperna)",
     "dialogue_follow_up": "Uppföljning av dialogkrav",
+    "placements_by_district": "Placeringar per stadsdel mot fördelningsnyckeln",
 }
 
 LABELS = {"status": STATUSES, "process": PROCESSES, "stall": STALL_REASONS, "message": MESSAGE_STATUSES,

@@ -12,7 +12,7 @@ bp = Blueprint("followup", __name__, url_prefix="/uppfoljning")
 
 def _figures() -> dict:
     engine = current_app.extensions["kedja"]
-    return engine.queries.follow_up(engine.config.socio_economic_values).as_dict()
+    return engine.queries.follow_up(engine.config.socio_economic_values, engine.config.distribution_key).as_dict()
 
 
 @bp.get("")

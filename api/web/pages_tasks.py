@@ -83,7 +83,7 @@ def claim_or_release(task_id, action):
 
 
 def _render_task(task, values=None, errors: list[FieldError] = (), rows=None, status=200):
-    schema = _engine().queries.task_form(task.id) or {"type": "object", "properties": {}}
+    schema = _engine().queries.task_form(task.id, _engine().model_settings) or {"type": "object", "properties": {}}
     data = _engine().queries.task_data(task.id) if task.state == "open" else {}
     context = _engine().queries.task_context([task])[task.id]
     by_field: dict[str, list[str]] = {}
@@ -125,7 +125,7 @@ def task_page(task_id):
 @login_required(*WORKERS)
 def complete(task_id):
     task = access.task_row(task_id, with_data=True)
-    schema = _engine().queries.task_form(task_id) or {"type": "object", "properties": {}}
+    schema = _engine().queries.task_form(task.id, _engine().model_settings) or {"type": "object", "properties": {}}
     data = data_from_form(schema, request.form)
     rows = row_counts(request.form)
     if request.form.get("add_row"):  # another row in a list: render again, nothing is saved

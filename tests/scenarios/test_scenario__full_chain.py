@@ -82,8 +82,10 @@ def test_full_chain(chain):
                                                        "follow_up_plan": "Månadsvis uppföljning"})
     c.complete(bygg, "first_meeting", SUPPORT, {"met_on": "2026-03-04", "contact_person": "Kim"})
     c.complete(bygg, "recruitment_need", "Bygg AB", {"vacancies": [
-        {"title": "Fastighetsskötare", "positions": 1, "form": "employment", "start_date": "2026-10-15"},
-        {"title": "Lokalvårdare", "positions": 1, "form": "internship", "start_date": "2026-10-15"}]})
+        {"title": "Fastighetsskötare", "positions": 1, "form": "employment", "start_date": "2026-10-15",
+         "district": "Västra Hisingen"},
+        {"title": "Lokalvårdare", "positions": 1, "form": "internship", "start_date": "2026-10-15",
+         "district": "Angered"}]})
 
     for instance, owner in ((anna, "Angered"), (bashir, AF), (cecilia, "Angered")):
         c.complete(instance, "assess", owner, {"continue_programme": True})
@@ -106,7 +108,14 @@ def test_full_chain(chain):
     for instance in (anna, bashir, cecilia):
         c.complete(instance, "training", VUX, {"training_completed": True, "training_months": 6})
     form = c.engine.queries.task_form(c.task(anna, "match").id)
-    assert form["properties"]["vacancy_id"]["enum"] == [f"{UPH}/S1-1", f"{UPH}/S1-2"]
+    # Nobody placed yet: the district with the larger share of the key first (Angered 16 %, Västra
+    # Hisingen 11 %), each vacancy described so the caseworker knows it.
+    assert form["properties"]["vacancy_id"]["enum"] == [f"{UPH}/S1-2", f"{UPH}/S1-1"]
+    assert form["properties"]["vacancy_id"]["x-kedja-labels"] == [
+        "Lokalvårdare – Bygg AB – praktik – start 2026-10-15 – Angered (16 procentenheter under "
+        "fördelningsnyckeln) – upphandling Fastighetsskötsel Angered (UPH-2026-001), deltagarens",
+        "Fastighetsskötare – Bygg AB – anställning – start 2026-10-15 – Västra Hisingen (11 procentenheter "
+        "under fördelningsnyckeln) – upphandling Fastighetsskötsel Angered (UPH-2026-001), deltagarens"]
     c.complete(anna, "match", SUPPORT, {**PROPOSE, "vacancy_id": f"{UPH}/S1-1",
                                         "cv_summary": "Körkort B, två års erfarenhet"})
     c.complete(bashir, "match", SUPPORT, {**PROPOSE, "vacancy_id": f"{UPH}/S1-2",
@@ -160,6 +169,9 @@ def test_full_chain(chain):
     assert c.data(procurement)["dropouts"][0]["participant_id"] == "P-002"
     form = c.engine.queries.task_form(c.task(cecilia, "match").id)
     assert form["properties"]["vacancy_id"]["enum"] == [f"{UPH}/S1-2"]
+    # Two placements so far, one in each district: Angered has 50 % against its 16 %.
+    assert "Angered (34 procentenheter över fördelningsnyckeln)" in form["properties"]["vacancy_id"][
+        "x-kedja-labels"][0]
     c.complete(cecilia, "match", SUPPORT, {**PROPOSE, "vacancy_id": f"{UPH}/S1-2",
                                            "cv_summary": "Lokalvård, anpassad arbetstid"})
     decide("P-003", {"accepted": True, "placement_form": "internship", "placement_start": "2026-12-01",
@@ -216,6 +228,14 @@ def test_full_chain(chain):
     assert figures["people_by_target_group"] == {"disability": {"internship": 1}, "young": {"employment": 1}}
     assert figures["people_by_gender"] == {"woman": {"employment": 1, "internship": 1}}
     assert figures["people_by_district"] == {"Angered": {"employment": 1, "internship": 1}}
+    # Placements by the vacancy's district: Anna in Västra Hisingen, Bashir and then Cecilia in
+    # Angered (a dropout's place still counts); the default key gives Angered 16 %, Västra Hisingen 11 %.
+    by_district = figures["placements_by_district"]
+    assert by_district["Angered"] == {"placements": 2, "share": 0.6667, "key_share": 0.16, "difference": 0.5067}
+    assert by_district["Västra Hisingen"] == {"placements": 1, "share": 0.3333, "key_share": 0.11,
+                                              "difference": 0.2233}
+    assert by_district["Lundby"] == {"placements": 0, "share": 0.0, "key_share": 0.09, "difference": -0.09}
+    assert len(by_district) == 10 and sum(d["placements"] for d in by_district.values()) == 3
     assert figures["contracts"] == [{
         "procurement_id": UPH, "title": "Fastighetsskötsel Angered", "supplier_id": "S1", "required_months": 24,
         "months_delivered": 12, "first_placement_within_6_months": False, "placements": 3,

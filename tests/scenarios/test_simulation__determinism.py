@@ -25,6 +25,10 @@ def test_same_seed_same_figures_and_the_chain_moves():
     assert first["contracts"], "some procurement reached a contract"
     assert sum(first["people_by_outcome"].values()) > 0, "someone got a job or an internship"
     assert first["socio_economic_value_sek"] > 0
+    # Every placement counts for one district (the vacancy's), the same placements the contracts count.
+    by_district = first["placements_by_district"]
+    assert sum(d["placements"] for d in by_district.values()) == sum(c["placements"] for c in first["contracts"]) > 0
+    assert round(sum(d["share"] for d in by_district.values()), 2) == 1.0
 
 
 @pytest.mark.timeout(360)
