@@ -1,18 +1,23 @@
 """What a caller may see. An organisation sees the instances it has (had) a task in, and the
 tasks of its own lanes; administrators see every instance but no participant's task data.
 A thing the caller may not see answers 404, so that its existence does not leak. Every read
-of a participant case is logged."""
+of a participant case is logged. Which processes hold participants' cases the diagrams declare
+(`kedja:modelRole="participant"`, goteborg/roles.py), not their ids."""
 from __future__ import annotations
 
 from engine import NotFound, RecordAccess
+from goteborg.roles import PARTICIPANT, roles
 
 from .auth import account, engine
 
-PARTICIPANT_PROCESS = "target_group"
+
+def is_participant_process(process_key: str) -> bool:
+    """Its cases hold a participant's personal data (a version of it plays the participant role)."""
+    return process_key in roles(engine()).processes(PARTICIPANT)
 
 
 def _log_if_participant(process_key: str, instance_id: str, what: str) -> None:
-    if process_key == PARTICIPANT_PROCESS:
+    if is_participant_process(process_key):
         who = account()
         engine().execute(RecordAccess(who.username, who.organisation, instance_id, what))
 
@@ -42,7 +47,7 @@ def task_row(task_id: str, with_data: bool = False):
     task = engine().queries.task(task_id)
     who = account()
     own = task.organisation == who.organisation
-    if not own and not (who.has("admin") and task.process_key != PARTICIPANT_PROCESS):
+    if not own and not (who.has("admin") and not is_participant_process(task.process_key)):
         raise NotFound(f"no task {task_id}")
     if with_data:
         _log_if_participant(task.process_key, task.instance_id, f"task {task.element_id}")

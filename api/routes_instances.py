@@ -21,6 +21,7 @@ from engine import (
     TerminateInstance,
     demo_time,
 )
+from goteborg.chain import chain as model_chain
 
 from . import access, problems, schemas
 from .auth import account, engine, require
@@ -128,15 +129,15 @@ class ChainView(MethodView):
     @blp.response(200, schemas.Chain)
     def get(self, procurement_id):
         """The procurement, its suppliers and its participants (those the caller may see)."""
-        chain = engine().queries.chain(procurement_id)
-        visible = [m for m in chain["target_group"] if access.may_see_instance(m["id"])]
+        chain = model_chain(engine(), procurement_id)
+        visible = [m for m in chain["participant"] if access.may_see_instance(m["id"])]
         [procurement] = chain["procurement"][:1]
         if not access.may_see_chain(procurement["id"]) and not visible:
             raise NotFound(f"no procurement {procurement_id}")
         return {"procurement": procurement,
                 "suppliers": [m for m in chain["supplier"] if account().has("admin", "caseworker")
                               or access.may_see_instance(m["id"])],
-                "participants": visible, "participants_not_shown": len(chain["target_group"]) - len(visible)}
+                "participants": visible, "participants_not_shown": len(chain["participant"]) - len(visible)}
 
 
 @blp.route("/admin/stalled")

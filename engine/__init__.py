@@ -63,6 +63,8 @@ from .errors import (
 from .form_store import FORM_KEY, MAX_FORM_BYTES, canonical
 from .incidents import incidents as list_incidents
 from .queries import INBOX_SORTS, Page
+from .requirements import Requirement
+from .roles import DeclaredRoles, declared_roles
 from .scheduler import start_background
 from .service import Engine, build_engine
 from .statuses import ACTIVE, FINISHED, InstanceStatus, MessageStatus, TaskState, WaitKind
@@ -71,15 +73,15 @@ ACTIVE_STATUSES = ACTIVE
 
 __all__ = [
     "ACTIVE", "ACTIVE_STATUSES", "Account", "Actor", "AdvanceDemoClock", "ClaimTask", "Clock",
-    "CompleteTask", "ConcurrentUpdate", "CorrelateMessage", "Deploy", "DeployForm",
+    "CompleteTask", "ConcurrentUpdate", "CorrelateMessage", "DeclaredRoles", "Deploy", "DeployForm",
     "DeploymentRejected", "DetectStalls", "EndSessions", "Engine", "EngineConfig", "EngineError",
     "FINISHED", "FORM_KEY", "Forbidden", "FrozenClock", "INBOX_SORTS", "InstanceStatus",
     "InvalidInput", "InvalidState", "MAX_FORM_BYTES", "MessageStatus", "MigrateInstance",
     "MigrateVersion", "NotFound", "NotYours", "Page", "Problem", "ROLES", "RecordAccess",
-    "ReleaseTask", "ResetInstance", "ResumeInstance", "RetryIncident", "RetryInstance",
+    "ReleaseTask", "Requirement", "ResetInstance", "ResumeInstance", "RetryIncident", "RetryInstance",
     "StartInstance", "StepFailed", "SuspendInstance", "Sweep", "TaskState", "TerminateInstance",
     "WaitKind", "add_organisation", "add_user", "build_engine", "by_password", "by_session",
-    "by_token", "canonical", "demo_time", "deploy_initial", "engine_cli", "list_incidents",
+    "by_token", "canonical", "declared_roles", "demo_time", "deploy_initial", "engine_cli", "list_incidents",
     "open_engine", "organisation_exists", "read_xml", "session_generation", "sign_in_external",
     "start_background", "username_is_external", "users_with_password", "utc_naive",
 ]

@@ -9,6 +9,7 @@ from forms import FormRegistry
 from .definitions import ParsedFile, check_set, parse_file
 from .errors import DeploymentRejected, Problem
 from .form_store import FORM_KEY
+from .requirements import requirement_problems
 
 
 def form_problems(parsed: dict[str, ParsedFile], registry: FormRegistry) -> list[Problem]:
@@ -44,11 +45,17 @@ def check_diagrams(files: list[tuple[str, bytes | str]], max_bytes: int,
     return parsed, problems
 
 
-def set_problems(parsed: dict[str, ParsedFile], latest, max_bytes: int) -> list[Problem]:
+def set_problems(parsed: dict[str, ParsedFile], latest, max_bytes: int, requirements=()) -> list[Problem]:
     """Check the deployed files as a set beside the latest versions (`latest`, rows with key,
     version, checksum, bpmn_xml) of the other processes, so that a message that loses its
     catcher is found. Problems that the other processes have already, without these files,
-    are not theirs and do not block them."""
+    are not theirs and do not block them. Then what the model packages require
+    (`requirements`, engine/requirements.py): a new version keeps the roles its latest declares."""
+    latest = list(latest)
+    return _set_problems(parsed, latest) + requirement_problems(requirements, parsed, latest)
+
+
+def _set_problems(parsed: dict[str, ParsedFile], latest) -> list[Problem]:
     deployed_keys = {key for parsed_file in parsed.values() for key in parsed_file.models}
     latest = {row.key: row for row in latest}
     others, seen = {}, set()

@@ -28,7 +28,8 @@ def deploy_problems(engine: "Engine", files: tuple[tuple[str, bytes | str], ...]
         parsed = parse_all(files, engine.config.max_bpmn_bytes)
     except DeploymentRejected as rejected:
         return rejected.problems
-    problems = set_problems(parsed, engine.queries.latest_definitions(), engine.config.max_bpmn_bytes)
+    problems = set_problems(parsed, engine.queries.latest_definitions(), engine.config.max_bpmn_bytes,
+                            engine.config.model_requirements)
     bundle = dict(forms)
     for key, schema in forms:
         problems.extend(form_problems(key, schema))
@@ -129,7 +130,8 @@ def _deploy_diagrams(engine: "Engine", cmd: Deploy, follow: FollowUps):
     parsed = parse_all(cmd.files, engine.config.max_bpmn_bytes)
     if not cmd.only_new:
         latest = engine.queries.latest_definitions()
-        if problems := set_problems(parsed, latest, engine.config.max_bpmn_bytes):
+        if problems := set_problems(parsed, latest, engine.config.max_bpmn_bytes,
+                                    engine.config.model_requirements):
             raise DeploymentRejected(problems)
     for attempt in range(engine.config.delivery_retries):
         try:  # two nodes deploying at once: one wins each version number, the other retries

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from forms import option_providers, with_options
 
 from . import stepping
-from .errors import NotFound
 from .form_options import DATA_PROVIDERS, form_options
 from .form_store import FormStore
 from .inbox import INBOX_SORTS, inbox_page  # noqa: F401 (INBOX_SORTS: part of the surface)
@@ -219,22 +218,16 @@ class Queries:
             return set(session.scalars(select(TaskRow.organisation).distinct().where(
                 TaskRow.instance_id == instance_id, TaskRow.organisation.is_not(None))))
 
-    def chain(self, procurement_id: str) -> dict:
-        """The procurement and its supplier and participant instances, each with its phase."""
+    def facts_of(self, process_keys) -> list[tuple[str, str, dict]]:
+        """(instance id, process key, kept facts) of every case of these processes (`kedja:facts`)."""
         with self._session_factory() as session:
-            members: dict[str, list] = {"procurement": [], "supplier": [], "target_group": []}
-            rows = [(row, json.loads(row.facts)) for row in session.scalars(select(InstanceFacts))]
-            # A participant placed in one of its vacancies belongs to it too, whichever it was earmarked for.
-            placed = {str(placement.get("participant_id")) for row, facts in rows
-                      if row.process_key == "procurement" and facts.get("procurement_id") == procurement_id
-                      for placement in facts.get("placements") or []}
-            for row, facts in rows:
-                if row.process_key in members and (facts.get("procurement_id") == procurement_id or (
-                        row.process_key == "target_group" and str(facts.get("participant_id")) in placed)):
-                    members[row.process_key].append(row.instance_id)
-            if not members["procurement"]:
-                raise NotFound(f"no procurement {procurement_id}")
-            return {key: [self._member(session, i) for i in sorted(ids)] for key, ids in members.items()}
+            rows = session.scalars(select(InstanceFacts).where(InstanceFacts.process_key.in_(sorted(process_keys))))
+            return [(row.instance_id, row.process_key, json.loads(row.facts)) for row in rows]
+
+    def summaries(self, instance_ids) -> list[dict]:
+        """Each instance with where it is now: its open tasks' names, or what it waits for."""
+        with self._session_factory() as session:
+            return [self._member(session, instance_id) for instance_id in instance_ids]
 
     def _member(self, session: Session, instance_id: str) -> dict:
         instance = fetch(session, Instance, instance_id, "instance")

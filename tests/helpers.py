@@ -38,13 +38,13 @@ def deploy(engine: Engine, *names: str):
 
 
 def model_engine(make_engine, users: dict[str, tuple[str, list[str]]],
-                 password: str | None = None) -> tuple[Engine, dict[str, str]]:
-    """An engine with the real model deployed and `users` (username: (organisation, roles)) added;
-    returns it and the users' API tokens."""
+                 password: str | None = None, **overrides) -> tuple[Engine, dict[str, str]]:
+    """An engine (`overrides`: its settings) with the real model deployed and `users` (username:
+    (organisation, roles)) added; returns it and the users' API tokens."""
     from api.cli import DEMO_ORGANISATIONS
     from engine.accounts import add_organisation, add_user
 
-    engine = make_engine(forms_dir=str(FIXTURES / "forms"))  # the model's forms and the fixtures' own
+    engine = make_engine(forms_dir=str(FIXTURES / "forms"), **overrides)  # the model's forms and the fixtures' own
     model = ("procurement", "supplier", "target_group")
     processes = Path(__file__).resolve().parents[1] / "processes"
     engine.execute(Deploy(tuple((f"{key}.bpmn", (processes / f"{key}.bpmn").read_bytes()) for key in model)))

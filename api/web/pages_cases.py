@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, render_template
 
 from engine import ACTIVE_STATUSES, NotFound
+from goteborg.chain import chain as model_chain
 
 from .. import access
 from ..auth import engine as _engine
@@ -30,7 +31,7 @@ def case(instance_id):
     facts = queries.facts(instance_id)
     instance = view["instance"]
     # Administrators see every case but no participant's data: that only those working with it.
-    shown_facts = facts if instance.process_key != access.PARTICIPANT_PROCESS or \
+    shown_facts = facts if not access.is_participant_process(instance.process_key) or \
         g.account.organisation in queries.organisations_in(instance_id) else {}
     admin = g.account.has("admin")
     audit = queries.audit_log(instance_id, per_page=50).items if admin else []
@@ -82,8 +83,8 @@ def case_diagram(instance_id):
 @bp.get("/chains/<procurement_id>")
 @login_required()
 def chain(procurement_id):
-    chain = _engine().queries.chain(procurement_id)
-    visible = [m for m in chain["target_group"] if access.may_see_instance(m["id"])]
+    chain = model_chain(_engine(), procurement_id)
+    visible = [m for m in chain["participant"] if access.may_see_instance(m["id"])]
     procurement = chain["procurement"][0]
     may_see_procurement = access.may_see_chain(procurement["id"])
     if not may_see_procurement and not visible:
@@ -94,7 +95,7 @@ def chain(procurement_id):
     procurement = procurement[0]
     return render_template("chain.html", procurement_id=procurement_id, procurement=procurement,
                            may_see_procurement=may_see_procurement, suppliers=suppliers, participants=visible,
-                           hidden=len(chain["target_group"]) - len(visible),
+                           hidden=len(chain["participant"]) - len(visible),
                            facts=_engine().queries.facts(procurement["id"]) if may_see_procurement else {},
                            may_see=access.may_see_instance)
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from engine import Problem
+from goteborg.roles import SWEDISH_REASONS
 
 FALLBACK = "Diagrammet har ett fel här: {}"
 SCRIPT_TASK = " (skriv en skriptuppgift i stället)"
@@ -53,6 +54,18 @@ def _refused(where: str, issue: str) -> str:
     return f"{where} godtas inte: {said if said is not None else issue}."
 
 
+_DECLARED = ((r'^kedja:modelRole="(.*)" on the process$', 'kedja:modelRole="{}" på processen'),
+             (r'^a message with kedja:modelRole="(.*)"$', 'ett meddelande med kedja:modelRole="{}"'),
+             (r'^a user task with kedja:followUpPhase="(.*)"$', 'en användaruppgift med kedja:followUpPhase="{}"'))
+
+
+def _declared(what: str) -> str:
+    for pattern, said in _DECLARED:
+        if found := re.match(pattern, what):
+            return said.format(found[1])
+    return what
+
+
 # Every message the engine's deploy checks write, each said in Swedish with its names kept.
 PROBLEMS: list[tuple[str, Callable[[re.Match], str]]] = [
     # engine/definitions.py: reading the file
@@ -88,6 +101,11 @@ PROBLEMS: list[tuple[str, Callable[[re.Match], str]]] = [
                'kedja:external="true" om ett annat system skickar det).'),
     (r"^message '(.*)' correlates on (.*) here but on (.*) at (.*) \((.*)\)$",
      lambda m: f"Meddelandet '{m[1]}' kopplas på {m[2]} här men på {m[3]} vid {m[4]} ({m[5]})."),
+    # engine/requirements.py: what the model package relies on
+    (r"^the new version no longer declares (.+?), which version (.+?) declares: (.*) \(keep the attribute when you "
+     r"rename or replace the element\)$",
+     lambda m: f"Den nya versionen anger inte längre {_declared(m[1])}, som version {m[2]} anger: "
+               f"{SWEDISH_REASONS.get(m[3], m[3])} (behåll attributet när du byter namn på eller ersätter elementet)."),
     # engine/deployment.py
     (r"^message '(.*)' already starts process '(.*)'; one message may start one process only$",
      lambda m: f"Meddelandet '{m[1]}' startar redan processen '{m[2]}'; ett meddelande får starta "

@@ -1,10 +1,14 @@
 """Instances, tasks and messages over HTTP, with who may see and do what."""
+import re
+from pathlib import Path
+
 import pytest
 
-from engine.commands import DetectStalls
+from engine.commands import Deploy, DetectStalls
 from engine.models import AccessLog
 
 PROBLEM = "application/problem+json"
+PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 REGISTER = {"title": "Parkskötsel", "kind": "service", "estimated_value_msek": 10, "contract_start": "2026-06-01",
             "duration_months": 12, "estimated_workers": 4, "framework_agreement": False}
 
@@ -128,6 +132,26 @@ def test_participant_cases_are_seen_by_their_bodies_only_and_each_read_is_logged
     with engine.session_factory() as session:
         log = [(row.username, row.instance_id, row.what) for row in session.query(AccessLog).order_by(AccessLog.id)]
     assert log == [("angered", started["id"], "task identify"), ("angered", started["id"], "instance")]
+
+
+def test_a_participant_process_renamed_by_its_owner_keeps_its_protection(call, engine):
+    """Access rules find the participant process by kedja:modelRole="participant", not by its id:
+    a copy deployed under another key, with its first task renamed, is just as protected."""
+    xml = (PROCESSES / "target_group.bpmn").read_text(encoding="utf-8")
+    xml = re.sub(r'(id|bpmnElement|sourceRef|targetRef)="target_group"', r'\1="deltagare"', xml)
+    xml = re.sub(r'(id|bpmnElement|sourceRef|targetRef)="identify"', r'\1="identifiera"', xml)
+    xml = xml.replace(">identify</bpmn:flowNodeRef>", ">identifiera</bpmn:flowNodeRef>")
+    engine.execute(Deploy((("deltagare.bpmn", xml),)))
+    _start_procurement(call)
+    started = call("POST", "/api/v1/instances", "angered", json={"process": "deltagare", "data": {
+        "participant_id": "P-1", "procurement_id": "UPH-1", "case_owner": "Angered", "district": "Angered",
+        "coordination_association": "Samordningsförbundet Göteborg Nordost"}}).json
+    task = _open_task(call, "angered", "identifiera")
+    assert call("GET", f"/api/v1/tasks/{task['id']}", "angered").status_code == 200
+    assert call("GET", f"/api/v1/tasks/{task['id']}", "admin").status_code == 404  # no personal data for admins
+    with engine.session_factory() as session:
+        log = [(row.username, row.instance_id, row.what) for row in session.query(AccessLog).order_by(AccessLog.id)]
+    assert log == [("angered", started["id"], "task identifiera")]
 
 
 def test_follow_up_report_as_json_and_csv(call):

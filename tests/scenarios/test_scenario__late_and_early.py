@@ -7,6 +7,7 @@ The follow-up figures at the end of each test are counted by hand from the story
 import pytest
 
 from engine.commands import Actor, CompleteTask
+from goteborg.chain import chain as procurement_chain
 
 from .chain import Chain
 
@@ -171,8 +172,8 @@ def test_early_bid_internship_to_employment_and_a_dropout_right_after_the_follow
     supplier_task("decide_candidate", "P-E1", {
         "accepted": True, "placement_form": "trainee", "placement_start": "2026-09-15",
         "placement_end": "2027-03-14", "extent_percent": 100})
-    members = c.engine.queries.chain(uph)
-    assert {m["business_key"] for m in members["target_group"]} == {"P-D1", "P-D2", "P-E1"}
+    members = procurement_chain(c.engine, uph)
+    assert {m["business_key"] for m in members["participant"]} == {"P-D1", "P-D2", "P-E1"}
 
     figures = c.engine.queries.follow_up(c.engine.config.socio_economic_values).as_dict()
     # Hand count: Anna employed after her internship (one certificate); Bashir dropped out, no outcome.

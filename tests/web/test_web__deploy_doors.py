@@ -2,12 +2,16 @@
 same reasons, and write nothing; a restart never replaces an owner's version."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
 from api import create_app
 from api.web.problem_texts import known, problem_swedish
 from engine.cli import deploy_initial, main
+from goteborg.roles import REQUIREMENTS
 
 from ..helpers import PG_URL, model_engine, scripted_bpmn
 from .conftest import PASSWORD, USERS, Browser
@@ -26,10 +30,22 @@ BAD_DIAGRAMS = {
                                          "'lambda' is not allowed"),
 }
 
+PROCESSES = Path(__file__).resolve().parents[2] / "processes"
+# New versions of the model's processes that drop a role the Göteborg model relies on (goteborg/roles.py).
+DROPPED_ROLES = {
+    "the follow-up phases": ("target_group", lambda xml: re.sub(r' kedja:followUpPhase="[^"]*"', "", xml),
+                             'no longer declares a user task with kedja:followUpPhase="matchning"'),
+    "the candidate-proposal message": ("supplier", lambda xml: xml.replace(' kedja:modelRole="candidate_proposal"', ""),
+                                       'no longer declares a message with kedja:modelRole="candidate_proposal"'),
+    "the participant process": ("target_group", lambda xml: xml.replace(' kedja:modelRole="participant"', ""),
+                                'no longer declares kedja:modelRole="participant" on the process'),
+}
+
 
 @pytest.fixture
 def doors(make_engine, database_url, tmp_path, monkeypatch):
-    engine, tokens = model_engine(make_engine, USERS, PASSWORD)
+    # what the model package relies on, as `kedja serve` and `kedja deploy` are given it (EngineConfig.from_env)
+    engine, tokens = model_engine(make_engine, USERS, PASSWORD, model_requirements=REQUIREMENTS)
     client = create_app({"KEDJA_ENGINE": engine, "SECRET_KEY": "doors"}).test_client()
     owner = Browser(client)
     owner.login("owner")
@@ -75,6 +91,19 @@ def test_every_door_refuses_the_same_diagram_with_the_same_reasons(doors, case):
     assert answers["api"] == answers["modeller"] == answers["cli"], answers
     assert any(reason in message for message in answers["api"]), answers["api"]
     assert "scripted" not in {row.key for row in engine.queries.latest_definitions()}  # nothing written
+
+
+@pytest.mark.parametrize("case", list(DROPPED_ROLES))
+def test_every_door_refuses_a_version_that_drops_a_role_the_model_relies_on(doors, case):
+    engine, door = doors
+    key, change, reason = DROPPED_ROLES[case]
+    before = {row.key: row.version for row in engine.queries.latest_definitions()}
+    answers = {name: sorted(refuse(change((PROCESSES / f"{key}.bpmn").read_text(encoding="utf-8"))))
+               for name, refuse in door.items()}
+    assert answers["api"] == answers["modeller"] == answers["cli"], answers
+    assert any(reason in message and "(keep the attribute when you rename or replace the element)" in message
+               for message in answers["api"]), answers["api"]
+    assert {row.key: row.version for row in engine.queries.latest_definitions()} == before  # nothing written
 
 
 @pytest.mark.skipif(bool(PG_URL), reason="one database is enough for this")
