@@ -88,9 +88,6 @@ class EngineConfig:
     # What the model packages rely on in the deployed diagrams (engine/requirements.py): a new
     # version that drops one of these roles is refused. `from_env` takes the installed packages'.
     model_requirements: tuple = ()
-    # What the model packages rely on in the deployed diagrams (engine/requirements.py): a new
-    # version that drops one of these roles is refused. `from_env` takes the installed packages'.
-    model_requirements: tuple = ()
     # Identifies this node in leases (several service processes may share one database).
     node_name: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
 
@@ -138,8 +135,6 @@ class EngineConfig:
             values["distribution_key"] = json.loads(key)
         if value := os.environ.get("KEDJA_RESERVED_MIN_SHARE"):
             values["reserved_min_share"] = float(value)
-        from .requirements import installed_requirements  # here: it reads diagrams, which need this module
-        values["model_requirements"] = installed_requirements()
         from .requirements import installed_requirements  # here: it reads diagrams, which need this module
         values["model_requirements"] = installed_requirements()
         values.update(overrides)
