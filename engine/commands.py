@@ -1,4 +1,6 @@
-"""Commands: what callers ask the engine to do. Each runs in one unit of work."""
+"""Commands: what callers ask the engine to do. Each runs through the command bus
+(engine/bus.py), in one unit of work; the last three are the engine's own background work,
+which the sweep and the after-commit routing run through the same bus."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -196,3 +198,27 @@ class AdvanceDemoClock:
     actor: Actor
     days: float = 0
     hours: float = 0
+
+
+@dataclass(frozen=True)
+class RouteMessage:
+    """Route one stored message: to the catches waiting for it, a process it starts, or the buffer."""
+
+    message_id: str
+
+
+@dataclass(frozen=True)
+class DeliverMessage:
+    """Deliver one message to one instance (one step of it); with `close`, the same transaction
+    marks the message delivered."""
+
+    message_id: str
+    instance_id: str
+    close: bool = False
+
+
+@dataclass(frozen=True)
+class FireTimer:
+    """Fire one timer the sweep claimed."""
+
+    wait_id: int

@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forms import FieldError
 
-from . import timers
+from .bus import CommandContext
 from .clock import DemoClock, utc_naive
-from .commands import AdvanceDemoClock
+from .commands import AdvanceDemoClock, Sweep
 from .errors import Forbidden, InvalidInput, NotInDemoMode
 from .models import DemoClockRow, User
-from .uow import FollowUps
 
 if TYPE_CHECKING:  # only for annotations: the service imports this module
     from .service import Engine
@@ -88,29 +87,31 @@ def _delta(cmd: AdvanceDemoClock) -> timedelta:
     return delta
 
 
-def advance(engine: "Engine", cmd: AdvanceDemoClock, follow: FollowUps) -> DemoTime:
+def advance(ctx: CommandContext, cmd: AdvanceDemoClock) -> DemoTime:
     """Move the demo clock forward (an administrator, in demo mode only), then fire what fell due."""
-    if not engine.config.demo or not isinstance(engine.clock, DemoClock):
+    if not ctx.config.demo or not isinstance(ctx.clock, DemoClock):
         raise NotInDemoMode("the clock can be moved in demo mode only (kedja demo); here it is the real time")
     delta = _delta(cmd)
-    with engine.uow() as uow:
-        user = uow.session.get(User, cmd.actor.username)
+
+    def move(tx: CommandContext) -> tuple[float, str, datetime]:
+        user = tx.uow.session.get(User, cmd.actor.username)
         if user is None or "admin" not in user.roles.split():
             raise Forbidden("this needs the role admin")
-        row = uow.session.scalar(select(DemoClockRow).where(DemoClockRow.id == ROW_ID).with_for_update())
+        row = tx.uow.session.scalar(select(DemoClockRow).where(DemoClockRow.id == ROW_ID).with_for_update())
         if row is None:
             row = DemoClockRow(id=ROW_ID, offset_seconds=0.0)
-            uow.repo.add(row)
+            tx.uow.repo.add(row)
         row.offset_seconds = float(row.offset_seconds or 0.0) + delta.total_seconds()
         row.moved_by = cmd.actor.username
-        row.moved_at = utc_naive(engine.clock.real_now())
-        offset, moved_by, moved_at = row.offset_seconds, row.moved_by, row.moved_at
-        uow.commit()
-    engine.clock.moved(offset)
+        row.moved_at = utc_naive(tx.clock.real_now())
+        return row.offset_seconds, row.moved_by, row.moved_at
+
+    offset, moved_by, moved_at = ctx.transaction(move)
+    ctx.clock.moved(offset)
     fired = 0
     for _ in range(MAX_SWEEPS):  # the sweep at once, not in up to five seconds
-        report = timers.sweep(engine, engine.config.sweep_batch_size)
+        report = ctx.execute(Sweep(ctx.config.sweep_batch_size))
         fired += report.timers_fired
         if not report.timers_fired:
             break
-    return DemoTime(engine.now(), offset, moved_by, moved_at, fired)
+    return DemoTime(ctx.now(), offset, moved_by, moved_at, fired)

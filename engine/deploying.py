@@ -7,15 +7,18 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
 from forms import account_fields
 
+from .bus import CommandContext
 from .checking import set_problems
 from .commands import Deploy, DeployForm
 from .deployment import deploy, missing_forms, parse_all
-from .errors import ConcurrentUpdate, DeploymentRejected, NotFound, Problem
+from .errors import DeploymentRejected, NotFound, Problem
 from .form_store import FormVersion, form_problems
+from .models import FormDefinition
 from .queries import filled_form
-from .uow import FollowUps
 
 if TYPE_CHECKING:  # only for annotations: the service imports this module
     from .service import Engine
@@ -110,51 +113,34 @@ def startable_by(engine: "Engine", process_key: str) -> tuple[str, ...]:
         return engine.processes.get(row.id, uow.repo).model.startable_by
 
 
-def deploy_diagrams(engine: "Engine", cmd: Deploy, follow: FollowUps):
-    try:
-        return _deploy_diagrams(engine, cmd, follow)
-    finally:  # after the commit: a page asking meanwhile cannot keep the old menu
-        engine.start_menu.clear()
-
-
-def deploy_form(engine: "Engine", cmd: DeployForm, follow: FollowUps) -> tuple[FormVersion, bool]:
-    try:
-        return _deploy_form(engine, cmd, follow)
-    finally:
-        engine.start_menu.clear()
-
-
-def _deploy_diagrams(engine: "Engine", cmd: Deploy, follow: FollowUps):
-    """Every door (API, modeller, CLI, the initial model) deploys through here, so every
-    door accepts and refuses the same diagrams with the same reasons."""
-    parsed = parse_all(cmd.files, engine.config.max_bpmn_bytes)
+def deploy_diagrams(ctx: CommandContext, cmd: Deploy):
+    """The Deploy command. Every door (API, modeller, CLI, the initial model) deploys through
+    here, so every door accepts and refuses the same diagrams with the same reasons. Two nodes
+    deploying at once: one wins each version number, the other's command is retried by the bus."""
+    parsed = parse_all(cmd.files, ctx.config.max_bpmn_bytes)
     if not cmd.only_new:
-        latest = engine.queries.latest_definitions()
-        if problems := set_problems(parsed, latest, engine.config.max_bpmn_bytes,
-                                    engine.config.model_requirements):
+        latest = ctx.queries.latest_definitions()
+        if problems := set_problems(parsed, latest, ctx.config.max_bpmn_bytes, ctx.config.model_requirements):
             raise DeploymentRejected(problems)
-    for attempt in range(engine.config.delivery_retries):
-        try:  # two nodes deploying at once: one wins each version number, the other retries
-            with engine.uow() as uow:
-                results, to_cache = deploy(uow.repo, engine.processes, engine.forms, parsed, dict(cmd.forms),
-                                           engine.now(), source=cmd.source, deployed_by=cmd.deployed_by,
-                                           only_new=cmd.only_new)
-                uow.commit()
-            break
-        except ConcurrentUpdate:
-            if attempt == engine.config.delivery_retries - 1:
-                raise
-    for row, parsed_file in to_cache:
-        engine.processes.put(row, parsed_file)
+    results, to_cache = deploy(ctx.uow.repo, ctx.processes, ctx.forms, parsed, dict(cmd.forms),
+                               ctx.now(), source=cmd.source, deployed_by=cmd.deployed_by, only_new=cmd.only_new)
+
+    def after():  # the new versions, once durable; and a page asking meanwhile cannot keep the old menu
+        for row, parsed_file in to_cache:
+            ctx.processes.put(row, parsed_file)
+        ctx.start_menu.clear()
+
+    ctx.uow.after_commit(after)
     return results
 
 
-def _deploy_form(engine: "Engine", cmd: DeployForm, follow: FollowUps) -> tuple[FormVersion, bool]:
+def deploy_form(ctx: CommandContext, cmd: DeployForm) -> tuple[FormVersion, bool]:
     if problems := form_problems(cmd.key, cmd.schema):
         raise DeploymentRejected(problems)
-    with engine.uow() as uow:
-        version, created = engine.forms.write(uow.session, cmd.key, cmd.schema, engine.now(), cmd.source,
-                                            cmd.deployed_by)
-        uow.commit()
-    [deployed] = [v for v in engine.forms.versions(cmd.key) if v.version == version]
-    return deployed, created
+    session = ctx.uow.session
+    version, created = ctx.forms.write(session, cmd.key, cmd.schema, ctx.now(), cmd.source, cmd.deployed_by)
+    session.flush()
+    row = session.scalars(select(FormDefinition).where(FormDefinition.key == cmd.key,
+                                                       FormDefinition.version == version)).one()
+    ctx.uow.after_commit(ctx.start_menu.clear)
+    return FormVersion(row.key, row.version, row.title, row.deployed_at, row.source, row.deployed_by), created

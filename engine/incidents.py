@@ -22,9 +22,9 @@ from .commands import RetryIncident
 from .errors import InvalidInput, InvalidState, NotFound
 from .models import AuditEntry, Message, Wait
 from .statuses import ROUTABLE, MessageStatus, WaitKind
-from .uow import FollowUps
 
-if TYPE_CHECKING:  # only for annotations: the service imports this module
+if TYPE_CHECKING:  # only for annotations: the bus imports this module
+    from .bus import CommandContext
     from .service import Engine
 
 log = logging.getLogger("kedja.incidents")
@@ -41,52 +41,50 @@ class Incident:
     since: datetime | None
 
 
-def _next_try(engine: "Engine", attempts: int) -> datetime:
-    delay = engine.config.retry_backoff_seconds * 2 ** max(attempts - 1, 0)
-    return utc_naive(engine.now() + timedelta(seconds=delay))
+def _next_try(ctx: "CommandContext", attempts: int) -> datetime:
+    delay = ctx.config.retry_backoff_seconds * 2 ** max(attempts - 1, 0)
+    return utc_naive(ctx.now() + timedelta(seconds=delay))
 
 
 def _text(err: Exception | str) -> str:
     return (err if isinstance(err, str) else f"{type(err).__name__}: {err}")[:2000]
 
 
-def timer_failed(engine: "Engine", wait_id: int, err: Exception) -> None:
-    """Count a failed try of a timer; past the limit it becomes an incident."""
-    with engine.uow() as uow:
-        wait = uow.session.get(Wait, wait_id)
-        if wait is None:
-            return
-        wait.attempts = (wait.attempts or 0) + 1
-        wait.last_error = _text(err)
-        wait.lease_owner = None
-        if wait.attempts >= engine.config.max_attempts:
-            wait.failed_at, wait.lease_until = utc_naive(engine.now()), None
-            log.error("timer %s (%s) failed %d times: an incident now", wait_id, wait.element_id, wait.attempts)
-        else:
-            wait.lease_until = _next_try(engine, wait.attempts)
-        uow.commit()
+def timer_failed(ctx: "CommandContext", wait_id: int, err: Exception) -> None:
+    """In the caller's unit of work: count a failed try of a timer; past the limit it becomes
+    an incident."""
+    wait = ctx.uow.session.get(Wait, wait_id)
+    if wait is None:
+        return
+    wait.attempts = (wait.attempts or 0) + 1
+    wait.last_error = _text(err)
+    wait.lease_owner = None
+    if wait.attempts >= ctx.config.max_attempts:
+        wait.failed_at, wait.lease_until = utc_naive(ctx.now()), None
+        log.error("timer %s (%s) failed %d times: an incident now", wait_id, wait.element_id, wait.attempts)
+    else:
+        wait.lease_until = _next_try(ctx, wait.attempts)
 
 
-def message_failed(engine: "Engine", message_id: str, err: Exception | str) -> None:
-    """Count a failed routing try of a message; past the limit it becomes an incident."""
-    with engine.uow() as uow:
-        message = uow.session.get(Message, message_id)
-        if message is None or message.status not in ROUTABLE:
-            return
-        count_failure(engine, message, err)
-        uow.commit()
+def message_failed(ctx: "CommandContext", message_id: str, err: Exception | str) -> None:
+    """In the caller's unit of work: count a failed routing try of a message; past the limit it
+    becomes an incident."""
+    message = ctx.uow.session.get(Message, message_id)
+    if message is None or message.status not in ROUTABLE:
+        return
+    count_failure(ctx, message, err)
 
 
-def count_failure(engine: "Engine", message: Message, err: Exception | str) -> None:
+def count_failure(ctx: "CommandContext", message: Message, err: Exception | str) -> None:
     """In the caller's transaction: one more failed try of `message`."""
     message.attempts = (message.attempts or 0) + 1
     message.last_error = _text(err)
     message.lease_owner = None
-    if message.attempts >= engine.config.max_attempts:
+    if message.attempts >= ctx.config.max_attempts:
         message.status, message.lease_until = MessageStatus.FAILED, None
         log.error("message %s (%s) failed %d times: an incident now", message.id, message.name, message.attempts)
     else:
-        message.lease_until = _next_try(engine, message.attempts)
+        message.lease_until = _next_try(ctx, message.attempts)
 
 
 def incidents(engine: "Engine") -> list[Incident]:
@@ -101,30 +99,29 @@ def incidents(engine: "Engine") -> list[Incident]:
     return sorted(found, key=lambda i: i.since or datetime.min, reverse=True)
 
 
-def retry(engine: "Engine", cmd: RetryIncident, follow: FollowUps) -> str:
+def retry(ctx: "CommandContext", cmd: RetryIncident) -> str:
     """Free the incident for work now; a message is routed at once, a timer by the sweep."""
-    with engine.uow() as uow:
-        if cmd.kind == WaitKind.TIMER:
-            wait = uow.session.get(Wait, int(cmd.id)) if cmd.id.isdigit() else None
-            if wait is None:
-                raise NotFound(f"no timer {cmd.id}")
-            if wait.failed_at is None:
-                raise InvalidState("timern är ingen incident")
-            wait.failed_at = wait.lease_owner = wait.lease_until = None
-            wait.attempts, instance_id = 0, wait.instance_id
-        elif cmd.kind == WaitKind.MESSAGE:
-            message = uow.session.get(Message, cmd.id)
-            if message is None:
-                raise NotFound(f"no message {cmd.id}")
-            if message.status != MessageStatus.FAILED:
-                raise InvalidState("meddelandet är ingen incident")
-            message.status, message.attempts = MessageStatus.PENDING, 0
-            message.lease_owner = message.lease_until = None
-            instance_id = message.source_instance_id
-            uow.after_commit(lambda: follow.route(cmd.id))
-        else:
-            raise InvalidInput("kind must be 'timer' or 'message'")
-        uow.repo.add(AuditEntry(at=utc_naive(engine.now()), username=cmd.actor.username,
-                                action=f"retry_{cmd.kind}", instance_id=instance_id or "", detail=cmd.id))
-        uow.commit()
+    uow = ctx.uow
+    if cmd.kind == WaitKind.TIMER:
+        wait = uow.session.get(Wait, int(cmd.id)) if cmd.id.isdigit() else None
+        if wait is None:
+            raise NotFound(f"no timer {cmd.id}")
+        if wait.failed_at is None:
+            raise InvalidState("timern är ingen incident")
+        wait.failed_at = wait.lease_owner = wait.lease_until = None
+        wait.attempts, instance_id = 0, wait.instance_id
+    elif cmd.kind == WaitKind.MESSAGE:
+        message = uow.session.get(Message, cmd.id)
+        if message is None:
+            raise NotFound(f"no message {cmd.id}")
+        if message.status != MessageStatus.FAILED:
+            raise InvalidState("meddelandet är ingen incident")
+        message.status, message.attempts = MessageStatus.PENDING, 0
+        message.lease_owner = message.lease_until = None
+        instance_id = message.source_instance_id
+        uow.after_commit(lambda: ctx.follow.route(cmd.id))
+    else:
+        raise InvalidInput("kind must be 'timer' or 'message'")
+    uow.repo.add(AuditEntry(at=utc_naive(ctx.now()), username=cmd.actor.username,
+                            action=f"retry_{cmd.kind}", instance_id=instance_id or "", detail=cmd.id))
     return "retried"

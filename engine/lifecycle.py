@@ -5,8 +5,7 @@ left alone by routing and the timer sweep because both take active instances onl
 re-projects it, which hands it buffered messages, and the sweep then fires what fell due."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from .bus import CommandContext
 from .clock import utc_naive
 from .commands import (
     MigrateInstance,
@@ -22,11 +21,7 @@ from .models import AuditEntry
 from .repository import ACTIVE_STATUSES
 from .spiff import workflow as wf
 from .statuses import FINISHED, InstanceStatus
-from .uow import FollowUps
-
-if TYPE_CHECKING:  # only for annotations: the service imports this module
-    from .service import Engine
-
+from .steps import step
 
 
 def _require(instance, allowed: tuple[str, ...], action: str) -> None:
@@ -34,67 +29,70 @@ def _require(instance, allowed: tuple[str, ...], action: str) -> None:
         raise InvalidState(f"instance {instance.id} is {instance.status}; it cannot be {action}")
 
 
-def _audit(engine: "Engine", uow, cmd, action: str, detail: str | None = None) -> None:
-    uow.repo.add(AuditEntry(at=utc_naive(engine.now()), username=cmd.actor.username, action=action,
+def _audit(ctx: CommandContext, cmd, action: str, detail: str | None = None) -> None:
+    ctx.uow.repo.add(AuditEntry(at=utc_naive(ctx.now()), username=cmd.actor.username, action=action,
                             instance_id=cmd.instance_id, detail=detail))
 
 
-def suspend(engine: "Engine", cmd: SuspendInstance, follow: FollowUps) -> str:
-    with engine.uow() as uow:
-        instance = uow.repo.instance(cmd.instance_id)
-        _require(instance, ACTIVE_STATUSES, "suspended")
-        instance.status = InstanceStatus.SUSPENDED
-        _audit(engine, uow, cmd, "suspend")
-        uow.commit()
+def suspend(ctx: CommandContext, cmd: SuspendInstance) -> str:
+    instance = ctx.uow.repo.instance(cmd.instance_id)
+    _require(instance, ACTIVE_STATUSES, "suspended")
+    instance.status = InstanceStatus.SUSPENDED
+    _audit(ctx, cmd, "suspend")
     return "suspended"
 
 
-def resume(engine: "Engine", cmd: ResumeInstance, follow: FollowUps) -> str:
+def _status(ctx: CommandContext, instance_id: str) -> str:
+    """The status the step left (before held messages arrive, after the commit)."""
+    return ctx.uow.repo.instance(instance_id).status
+
+
+def resume(ctx: CommandContext, cmd: ResumeInstance) -> str:
     def operate(uow, instance, workflow):
         _require(instance, (InstanceStatus.SUSPENDED,), "resumed")
-        wf.run_steps(workflow, engine.now())  # nothing to run unless time moved; projects anew
-        _audit(engine, uow, cmd, "resume")
+        wf.run_steps(workflow, ctx.now())  # nothing to run unless time moved; projects anew
+        _audit(ctx, cmd, "resume")
         return True
 
-    engine.step(cmd.instance_id, operate, follow, rewait=True)
-    return engine.queries.instance(cmd.instance_id)["instance"].status  # before held messages arrive
+    step(ctx, cmd.instance_id, operate, rewait=True)
+    return _status(ctx, cmd.instance_id)
 
 
-def retry(engine: "Engine", cmd: RetryInstance, follow: FollowUps) -> str:
+def retry(ctx: CommandContext, cmd: RetryInstance) -> str:
     def operate(uow, instance, workflow):
         _require(instance, (InstanceStatus.ERROR,), "retried")
-        wf.run_steps(workflow, engine.now())
-        _audit(engine, uow, cmd, "retry", instance.error_message)
+        wf.run_steps(workflow, ctx.now())
+        _audit(ctx, cmd, "retry", instance.error_message)
         return True
 
-    engine.step(cmd.instance_id, operate, follow, rewait=True)
-    return engine.queries.instance(cmd.instance_id)["instance"].status
+    step(ctx, cmd.instance_id, operate, rewait=True)
+    return _status(ctx, cmd.instance_id)
 
 
-def terminate(engine: "Engine", cmd: TerminateInstance, follow: FollowUps) -> str:
+def terminate(ctx: CommandContext, cmd: TerminateInstance) -> str:
     def operate(uow, instance, workflow):
         if instance.status in FINISHED:
             raise InvalidState(f"instance {instance.id} is already {instance.status}")
         wf.cancel(workflow)
-        _audit(engine, uow, cmd, "terminate")
+        _audit(ctx, cmd, "terminate")
         return True
 
-    engine.step(cmd.instance_id, operate, follow, final_status=InstanceStatus.TERMINATED)
+    step(ctx, cmd.instance_id, operate, final_status=InstanceStatus.TERMINATED)
     return "terminated"
 
 
-def reset(engine: "Engine", cmd: ResetInstance, follow: FollowUps) -> str:
+def reset(ctx: CommandContext, cmd: ResetInstance) -> str:
     def operate(uow, instance, workflow):
         _require(instance, ACTIVE_STATUSES + (InstanceStatus.ERROR,), "reset")
-        wf.reset_to(workflow, cmd.element_id, engine.now())
-        _audit(engine, uow, cmd, "reset", cmd.element_id)
+        wf.reset_to(workflow, cmd.element_id, ctx.now())
+        _audit(ctx, cmd, "reset", cmd.element_id)
         return True
 
-    engine.step(cmd.instance_id, operate, follow, rewait=True)
-    return engine.queries.instance(cmd.instance_id)["instance"].status
+    step(ctx, cmd.instance_id, operate, rewait=True)
+    return _status(ctx, cmd.instance_id)
 
 
-def migrate(engine: "Engine", cmd: MigrateInstance, follow: FollowUps) -> int:
+def migrate(ctx: CommandContext, cmd: MigrateInstance) -> int:
     def operate(uow, instance, workflow):
         _require(instance, ACTIVE_STATUSES, "migrated")
         target = uow.repo.definition_version(instance.process_key, cmd.version)
@@ -103,39 +101,39 @@ def migrate(engine: "Engine", cmd: MigrateInstance, follow: FollowUps) -> int:
         current = uow.repo.definition(instance.definition_id)
         if target.version <= current.version:
             raise InvalidState(f"the instance is on version {current.version}; migrate to a newer one")
-        wf.migrate(workflow, engine.processes.get(target.id, uow.repo), engine.now())
+        wf.migrate(workflow, ctx.processes.get(target.id, uow.repo), ctx.now())
         instance.definition_id = target.id
-        _audit(engine, uow, cmd, "migrate", f"version {current.version} -> {target.version}")
+        _audit(ctx, cmd, "migrate", f"version {current.version} -> {target.version}")
         return True
 
-    engine.step(cmd.instance_id, operate, follow, rewait=True)
+    step(ctx, cmd.instance_id, operate, rewait=True)
     return cmd.version
 
 
-def migrate_version(engine: "Engine", cmd: MigrateVersion, follow: FollowUps) -> list[dict]:
+def migrate_version(ctx: CommandContext, cmd: MigrateVersion) -> list[dict]:
     """A batch migration: every running case of one version, case by case. A dry run tries
     each on a copy of its state and writes nothing."""
-    with engine.uow() as uow:
-        source = uow.repo.definition_version(cmd.process_key, cmd.from_version)
-        target = uow.repo.definition_version(cmd.process_key, cmd.to_version)
+    def cases_to_move(tx: CommandContext):
+        source = tx.uow.repo.definition_version(cmd.process_key, cmd.from_version)
+        target = tx.uow.repo.definition_version(cmd.process_key, cmd.to_version)
         if source is None or target is None:
             missing = cmd.from_version if source is None else cmd.to_version
             raise NotFound(f"no version {missing} of '{cmd.process_key}'")
         if target.version <= source.version:
             raise InvalidState("move cases to a newer version")
-        cases = [(row.id, row.business_key) for row in uow.repo.instances_of_definition(source.id, ACTIVE_STATUSES)]
-        new = engine.processes.get(target.id, uow.repo)
-        old = engine.processes.get(source.id, uow.repo)
+        cases = [(row.id, row.business_key) for row in tx.uow.repo.instances_of_definition(source.id, ACTIVE_STATUSES)]
+        return cases, tx.processes.get(source.id, tx.uow.repo), tx.processes.get(target.id, tx.uow.repo)
+
+    cases, old, new = ctx.transaction(cases_to_move)
     results = []
     for instance_id, business_key in cases:
         reason = None
         try:
             if cmd.dry_run:
-                with engine.uow() as uow:
-                    state = uow.repo.instance(instance_id).state
-                wf.migrate(wf.deserialize(state, old), new, engine.now())
+                state = ctx.transaction(lambda tx, i=instance_id: tx.uow.repo.instance(i).state)
+                wf.migrate(wf.deserialize(state, old), new, ctx.now())
             else:
-                migrate(engine, MigrateInstance(instance_id, cmd.to_version, cmd.actor), follow)
+                ctx.execute(MigrateInstance(instance_id, cmd.to_version, cmd.actor))
         except EngineError as err:
             reason = str(err)
         except Exception as err:  # the diagram's own logic failed on the copy (a dry run)

@@ -11,7 +11,6 @@ is trusted with the data it gives; an administrator may act for another organisa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,18 +18,17 @@ from sqlalchemy.orm import Session
 from forms import account_fields
 from forms import validate as validate_form
 
+from .bus import CommandContext, DiagramFailed
 from .clock import utc_naive
 from .commands import StartInstance
-from .errors import InvalidInput, InvalidState, NotFound, StepFailed
+from .errors import InvalidInput, InvalidState, NotFound
 from .form_store import FormStore
 from .models import IdempotencyKey, Instance, Organisation
 from .queries import filled_form
 from .spiff import workflow as wf
 from .spiff.workflow import CompiledProcess
-from .uow import FollowUps, diagram_outcome
-
-if TYPE_CHECKING:  # only for annotations: the service imports this module
-    from .service import Engine
+from .steps import create_instance, record_failed_start
+from .uow import diagram_outcome
 
 
 @dataclass(frozen=True)
@@ -89,35 +87,34 @@ class StartedInstance:
     replayed: bool = False  # an earlier request with the same Idempotency-Key started it
 
 
-def start(engine: Engine, cmd: StartInstance, follow: FollowUps) -> StartedInstance:
+def start(ctx: CommandContext, cmd: StartInstance) -> StartedInstance:
     """The StartInstance command: check, run the first steps, write the instance; a start whose
     first steps fail leaves an instance in `error` (its creator sees it) and says why."""
     if not isinstance(cmd.data, dict):
         raise InvalidInput("data must be an object")
+    uow = ctx.uow
     scope = idempotency_scope(cmd)
-    with engine.uow() as uow:
-        if (earlier := earlier_start(uow.session, scope)) is not None:
-            return StartedInstance(earlier, uow.repo.instance(earlier).status, replayed=True)
-        row = uow.repo.latest_definition(cmd.process_key)
-        if row is None:
-            raise NotFound(f"no deployed process '{cmd.process_key}'")
-        process = engine.processes.get(row.id, uow.repo)
-        prepared = prepare(uow.session, engine.forms, process, cmd)
-        refuse_second_case(uow.session, cmd.process_key, prepared.business_key)
-        now = engine.now()
-        workflow = wf.new_workflow(process, prepared.data)
+    if (earlier := earlier_start(uow.session, scope)) is not None:
+        return StartedInstance(earlier, uow.repo.instance(earlier).status, replayed=True)
+    row = uow.repo.latest_definition(cmd.process_key)
+    if row is None:
+        raise NotFound(f"no deployed process '{cmd.process_key}'")
+    process = ctx.processes.get(row.id, uow.repo)
+    prepared = prepare(uow.session, ctx.forms, process, cmd)
+    refuse_second_case(uow.session, cmd.process_key, prepared.business_key)
+    now = ctx.now()
+    workflow = wf.new_workflow(process, prepared.data)
 
-        def work():
-            wf.run_steps(workflow, now)
-            instance = engine.create_instance(uow, process, workflow, prepared.business_key, now, follow)
-            if scope:
-                uow.repo.flush()  # the instance row first: the key refers to it
-                uow.repo.add(IdempotencyKey(key=scope, instance_id=instance.id, created_at=utc_naive(now)))
-            return instance
+    def work():
+        wf.run_steps(workflow, now)
+        instance = create_instance(ctx, process, workflow, prepared.business_key, now)
+        if scope:
+            uow.repo.flush()  # the instance row first: the key refers to it
+            uow.repo.add(IdempotencyKey(key=scope, instance_id=instance.id, created_at=utc_naive(now)))
+        return instance
 
-        instance, failure = diagram_outcome(work)
-        if failure is None:
-            uow.commit()
-            return StartedInstance(instance.id, instance.status)
-    instance_id = engine.record_failed_start(process, prepared.data, prepared.business_key, failure)
-    raise StepFailed(instance_id, wf.describe_error(failure), wf.failed_element(failure))
+    instance, failure = diagram_outcome(work)
+    if failure is not None:
+        raise DiagramFailed(failure, lambda: record_failed_start(ctx, process, prepared.data,
+                                                                 prepared.business_key, failure))
+    return StartedInstance(instance.id, instance.status)

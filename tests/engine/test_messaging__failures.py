@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from engine import messaging
+from engine.bus import CommandContext
 from engine.clock import utc_naive
 from engine.commands import Actor, CompleteTask, CorrelateMessage, Deploy, StartInstance
 from engine.errors import ConcurrentUpdate, DeploymentRejected
@@ -22,6 +23,13 @@ def _waiting(engine, process, procurement_id, **data):
                                                      **data}))
     engine.execute(CompleteTask(engine.queries.instance(started.id)["open_tasks"][0].id, {}, CASEWORKER))
     return started.id
+
+
+def _context(engine, uow) -> CommandContext:
+    """A command's context around a unit of work the test holds (two routers side by side)."""
+    context = CommandContext(engine.bus, FollowUps())
+    context.uow = uow
+    return context
 
 
 def test_a_receiver_that_fails_does_not_keep_the_message_from_the_others(engine):
@@ -52,11 +60,12 @@ def test_a_message_starts_one_instance_even_when_routed_twice_at_once(engine, cl
 
     # Two routers (threads or nodes) that both read the message and decided to start: only one
     # transaction wins; the other starts nothing (it finds the message started, or loses the race).
-    with engine.uow() as first_uow, engine.uow() as second_uow:
+    with engine.uow() as first_uow, engine.uow() as second_uow, engine.step_settings():
         first_message, second_message = first_uow.repo.message("m-1"), second_uow.repo.message("m-1")
-        first = messaging._start_by_message(engine, first_uow, first_message, responder.id, FollowUps())
+        first = messaging._start_by_message(_context(engine, first_uow), first_message, responder.id)
+        first_uow.commit()
         try:
-            second = messaging._start_by_message(engine, second_uow, second_message, responder.id, FollowUps())
+            second = messaging._start_by_message(_context(engine, second_uow), second_message, responder.id)
         except ConcurrentUpdate:
             second = "lost the race"
     assert first == "started" and second in ("started", "lost the race")

@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
+from engine.bus import CommandBus
 from engine.commands import Actor, CompleteTask, StartInstance, Sweep
-from engine.service import Engine
 
 from ..helpers import PG_URL, deploy
 
@@ -51,7 +51,7 @@ def test_sweep_delivers_an_outbox_message_whose_delivery_after_commit_was_lost(e
                                                          "buyer_organisation": "Higab"}))
     task = engine.queries.instance(started.id)["open_tasks"][0]
 
-    monkeypatch.setattr(Engine, "drain", lambda self, follow: None)  # as if the node died after commit
+    monkeypatch.setattr(CommandBus, "drain", lambda self, follow: None)  # as if the node died after commit
     engine.execute(CompleteTask(task.id, {}, Actor("anna", "Higab")))
     [message] = engine.queries.messages().items
     assert message.status == "pending"
