@@ -11,7 +11,8 @@ command executor. The chain, outermost first:
    its instance in a transaction of its own, and the caller gets StepFailed.
 
 After a top-level command, the bus delivers what it threw (after-commit work), up to
-`inline_routes` messages; the rest is left to the sweep.
+`inline_routes` messages and `inline_route_ms`; the rest goes to the node's routing threads
+(BackgroundRouter), so an answer does not wait for the cascade its messages cause.
 
 A handler is `handler(ctx, cmd)`: it gets a CommandContext (the unit of work, the follow-up
 queue, the clock, the caches and settings it may need), never the Engine. A handler
@@ -24,7 +25,9 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -117,6 +120,8 @@ class CommandBus:
     def __init__(self, services: Services, handlers: dict[type, Handler]) -> None:
         self.services = services
         self.handlers = handlers
+        threads = services.config.routing_threads
+        self.router: BackgroundRouter | None = BackgroundRouter(self, threads) if threads > 0 else None
 
     def execute(self, command) -> Any:
         """A top-level command: run it, then deliver what it threw."""
@@ -179,23 +184,76 @@ class CommandBus:
 
     # --- after-commit work ------------------------------------------------------------------
     def drain(self, follow: FollowUps) -> None:
-        """Deliver what committed work threw, up to `inline_routes` messages (what those start
-        or advance may throw more): the rest is left to the sweep, so one request's work after
-        its commit is bounded. A failure here is counted and left to the sweep as well."""
+        """Deliver what committed work threw (and what the steps it causes throw), up to
+        `inline_routes` messages and `inline_route_ms`: the rest is handed to this node's
+        routing threads (or, without them, to the sweep), so a request's answer never waits for
+        a long cascade. A failure here is counted and left to the sweep."""
+        config = self.services.config
+        deadline = time.monotonic() + config.inline_route_ms / 1000 if config.inline_route_ms else None
         routed = 0
         while (item := follow.pop()) is not None:
             _kind, message_id = item
-            if routed >= self.services.config.inline_routes:
-                self._leave_to_sweep([message_id, *follow.rest()])
+            if routed >= config.inline_routes or (deadline is not None and time.monotonic() > deadline):
+                self.hand_over([message_id, *follow.rest()])
                 return
             routed += 1
-            try:
-                self.run(RouteMessage(message_id), follow)
-            except ConcurrentUpdate:  # a lost race: the sweep routes it (not counted as a failure)
-                log.info("after-commit routing of message %s lost a race; the sweep will retry", message_id)
-            except Exception as err:  # one failure must not stop the rest
-                log.exception("after-commit routing of message %s failed; the sweep will retry", message_id)
-                self.run_inline(lambda ctx, m=message_id, e=err: message_failed(ctx, m, e), FollowUps())
+            self.route_now(message_id, follow)
 
-    def _leave_to_sweep(self, message_ids: list[str]) -> None:
+    def route_now(self, message_id: str, follow: FollowUps) -> None:
+        try:
+            self.run(RouteMessage(message_id), follow)
+        except ConcurrentUpdate:  # a lost race: the sweep routes it (not counted as a failure)
+            log.info("after-commit routing of message %s lost a race; the sweep will retry", message_id)
+        except Exception as err:  # one failure must not stop the rest
+            log.exception("after-commit routing of message %s failed; the sweep will retry", message_id)
+            self.run_inline(lambda ctx, m=message_id, e=err: message_failed(ctx, m, e), FollowUps())
+
+    def hand_over(self, message_ids: list[str]) -> None:
+        if self.router is not None and self.router.take(message_ids):
+            return
         self.run_inline(lambda ctx: ctx.uow.repo.release_messages(message_ids), FollowUps())
+
+
+class BackgroundRouter:
+    """This node's routing threads. What a request hands over is routed here at once, still
+    under this node's lease on the outbox rows; if the node dies first, any node's sweep takes
+    the rows when the lease runs out. Past `MAX_QUEUED` waiting messages the rows are released
+    to the sweep instead, so a burst cannot pile up unbounded work in one process."""
+
+    MAX_QUEUED = 2000
+
+    def __init__(self, bus: CommandBus, threads: int) -> None:
+        self._bus = bus
+        self._threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+        self._queued = 0
+        self._lock = threading.Lock()
+
+    def take(self, message_ids: list[str]) -> bool:
+        with self._lock:
+            if self._queued + len(message_ids) > self.MAX_QUEUED:
+                return False
+            if self._pool is None:  # threads only once something is handed over
+                self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="kedja-route")
+            self._queued += len(message_ids)
+            for message_id in message_ids:
+                self._pool.submit(self._route, message_id)
+        return True
+
+    def _route(self, message_id: str) -> None:
+        try:
+            follow = FollowUps()
+            with self._bus.settings():
+                self._bus.route_now(message_id, follow)
+                self._bus.drain(follow)
+        except Exception:  # the row stays leased; the sweep takes it when the lease runs out
+            log.exception("background routing of message %s failed", message_id)
+        finally:
+            with self._lock:
+                self._queued -= 1
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)

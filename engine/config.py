@@ -77,8 +77,12 @@ class EngineConfig:
     # times 2 to the number of tries so far.
     max_attempts: int = 3
     retry_backoff_seconds: float = 10.0
-    # The messages one request routes after its commit before it leaves the rest to the sweep.
+    # After its commit a request routes what it threw itself, up to inline_routes messages and
+    # inline_route_ms milliseconds (0: no time bound); the rest goes to this node's routing
+    # threads (routing_threads; 0: to the sweep), so an answer never waits for a long cascade.
     inline_routes: int = 20
+    inline_route_ms: float = 50.0
+    routing_threads: int = 2
     # How many timers or messages one sweep works on at once (each in its own transaction).
     sweep_threads: int = 1
     # Demo mode (`kedja demo`): the clock is the real time plus an offset an administrator moves
@@ -125,7 +129,7 @@ class EngineConfig:
         for name, kind in (("script_cpu_seconds", float), ("script_memory_mb", int),
                            ("script_timeout_seconds", float), ("script_workers", int), ("max_attempts", int),
                            ("retry_backoff_seconds", float), ("inline_routes", int),
-                           ("sweep_threads", int)):
+                           ("inline_route_ms", float), ("routing_threads", int), ("sweep_threads", int)):
             if value := os.environ.get(f"KEDJA_{name.upper()}"):
                 values[name] = kind(value)
         for name in ("screening_min_months", "screening_min_workers"):

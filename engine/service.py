@@ -169,6 +169,8 @@ class Engine:
         return deploying.startable_by(self, process_key)
 
     def dispose(self) -> None:
+        if self.bus.router is not None:  # what was handed over is routed before the pool closes
+            self.bus.router.close()
         self.sql_engine.dispose()
 
 

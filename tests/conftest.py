@@ -64,6 +64,10 @@ def make_engine(database_url, clock):
         url, schema = database_url
         # The fixtures' own forms, unless a test runs the real model (forms_dir=None).
         overrides.setdefault("forms_dir", str(FIXTURES / "forms"))
+        # A request routes its whole cascade before it answers (no time bound): what a test
+        # sees right after a command does not depend on how busy the machine is. The hand-over
+        # to the routing threads has tests of its own.
+        overrides.setdefault("inline_route_ms", 0)
         # KEDJA_TEST_HISTORY_LEVELS=1 runs the whole suite with history cut at every chance:
         # a differential check of engine/spiff/history.py against what the tests expect.
         if levels := os.environ.get("KEDJA_TEST_HISTORY_LEVELS"):
