@@ -69,8 +69,10 @@ def follow_up_figures(session: Session, socio_economic_values: dict[str, int],
     _procurements(figures, facts.get("procurement", []))
     participants = facts.get("target_group", [])
     _people(figures, participants, socio_economic_values)
-    figures.participants_released = sum(1 for p in participants
-                                        if (p.get("requirement") or {}).get("requirement_kind") == "none")
+    # Told at once that their procurement ended: before a requirement (kind 'none'), or after it
+    # without a contract (no bids: procurement_ended, and the case owner moved them on).
+    figures.participants_released = sum(1 for p in participants if p.get("procurement_released")
+                                        or (p.get("requirement") or {}).get("requirement_kind") == "none")
     figures.bidders_released = sum(1 for s in facts.get("supplier", []) if s.get("tender_closed")
                                    and s.get("supplier_id") not in s["tender_closed"].get("bidders", []))
     _phases(figures, session, participants)

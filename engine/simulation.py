@@ -49,6 +49,8 @@ def make_plan(procurements: int, participants: int, seed: int, min_months: int =
             "requirement_kind": rng.choices(("none", "dialogue", "binding", "reserved"), (20, 25, 45, 10))[0],
             "places": rng.randint(1, 3), "bidders": rng.randint(1, 3),
         })
+        if n % 11 == 4:  # nobody bids: its participants, holding the requirement, are released
+            plan.procurements[-1]["bidders"] = 0
     with_requirement = [p for p in plan.procurements
                         if p["duration_months"] >= min_months and p["estimated_workers"] > min_workers
                         and p["requirement_kind"] != "none"]
@@ -326,6 +328,10 @@ class Simulation:
 
     def _target_group__employment(self, task, data, case):
         return {"employment_start": _day(self.now), "employment_kind": "permanent"}
+
+    def _target_group__released(self, task, data, case):
+        """Its procurement ended without bids: matched against every procurement's vacancies."""
+        return {"release_step": "any_vacancy"}
 
     def _target_group__after_dropout(self, task, data, case):
         return {"next_step": "rematch" if self.rng(case, "after", task.created_at).random() < 0.5 else "end"}

@@ -40,6 +40,7 @@ MESSAGES = {
     "correction_request": "Begäran om rättelse", "correction_answer": "Svar på begäran om rättelse",
     "sanction_decided": "Beslut om sanktion", "follow_up_closed": "Uppföljningen avslutad",
     "placement_completed": "Placering genomförd", "procurement_closed": "Upphandlingen avslutad",
+    "procurement_ended": "Upphandlingen avslutad utan avtal",
 }
 # Administrators' actions in the audit log.
 AUDIT_ACTIONS = {"suspend": "Pausade", "resume": "Återupptog", "retry": "Körde igen", "terminate": "Avbröt",
@@ -77,6 +78,7 @@ KEYS = {
     "tender_closed": "Upphandlingen avslutad", "bidders": "Anbudsgivare", "awarded_supplier_id": "Tilldelad leverantör",
     "followed_up": "Uppföljda", "dialogue_held": "Dialog förd", "dialogue_people_hired": "Anställda genom dialogen",
     "people_hired": "Anställda genom dialogen", "contracts": "Avtal",
+    "procurement_released": "Frisläppt från upphandlingen", "ended": "Upphandlingen avslutad utan avtal",
     "key_share": "Andel enligt fördelningsnyckeln", "difference": "Skillnad mot fördelningsnyckeln",
 }
 # Values no form lists among its choices.
