@@ -191,8 +191,7 @@ class CommandBus:
         config = self.services.config
         deadline = time.monotonic() + config.inline_route_ms / 1000 if config.inline_route_ms else None
         routed = 0
-        while (item := follow.pop()) is not None:
-            _kind, message_id = item
+        while (message_id := follow.pop()) is not None:
             if routed >= config.inline_routes or (deadline is not None and time.monotonic() > deadline):
                 self.hand_over([message_id, *follow.rest()])
                 return

@@ -5,7 +5,7 @@ run once the transaction is durable (that is where cross-instance effects start)
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable, TypeVar
+from typing import Callable, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -86,18 +86,19 @@ class UnitOfWork:
 
 
 class FollowUps:
-    """Work that may start only after the current transaction committed."""
+    """Messages to route once the current transaction committed (the only after-commit work
+    that crosses instances), in the order they were thrown."""
 
     def __init__(self) -> None:
-        self._items: deque[tuple[str, Any]] = deque()
+        self._message_ids: deque[str] = deque()
 
     def route(self, message_id: str) -> None:
-        self._items.append(("route", message_id))
+        self._message_ids.append(message_id)
 
-    def pop(self):
-        return self._items.popleft() if self._items else None
+    def pop(self) -> str | None:
+        return self._message_ids.popleft() if self._message_ids else None
 
     def rest(self) -> list[str]:
-        """Take the message ids still queued (to leave them to the sweep)."""
-        items, self._items = list(self._items), deque()
-        return [message_id for _kind, message_id in items]
+        """Take the message ids still queued (to hand them over)."""
+        rest, self._message_ids = list(self._message_ids), deque()
+        return rest
