@@ -27,22 +27,10 @@ from engine import (
     users_with_password,
 )
 from engine import engine_cli as main
+from goteborg.demo import DEMO_CASES, DEMO_ORGANISATIONS
 
 from . import create_app
 
-# The organisations of Göteborg's model (docs/domain.md) and two suppliers, with the roles their demo users get.
-DEMO_ORGANISATIONS = {
-    "Upphandlingsbolaget": ("support_function", ["caseworker", "process_owner", "admin"]),
-    "Higab": ("buyer", ["caseworker"]), "Trafikkontoret": ("buyer", ["caseworker"]),
-    "Park- och naturförvaltningen": ("buyer", ["caseworker"]), "Framtiden AB": ("buyer", ["caseworker"]),
-    "Lokalförvaltningen": ("buyer", ["caseworker"]), "Älvstranden Utveckling AB": ("buyer", ["caseworker"]),
-    "Arbetsförmedlingen": ("employment_service", ["caseworker"]),
-    "Försäkringskassan": ("social_insurance", ["caseworker"]),
-    "Vuxenutbildningsförvaltningen": ("adult_education", ["caseworker"]),
-    "Angered": ("district", ["caseworker"]), "Västra Hisingen": ("district", ["caseworker"]),
-    "Samordningsförbundet Göteborg Nordost": ("coordination_association", ["caseworker"]),
-    "Bygg AB": ("supplier", ["supplier"]), "Städ AB": ("supplier", ["supplier"]),
-}
 DEMO_PASSWORD = "kedja-demo"
 
 
@@ -140,17 +128,6 @@ def demo(tokens_file: str, seed_only: bool, host: str, port: int, threads: int, 
     _demo_cases(engine)
     if not seed_only:
         _serve(engine, host, port, threads, workers, demo_mode=True)
-
-
-# A first procurement and three participants, so that inboxes are not empty on a new machine.
-DEMO_CASES = [
-    ("procurement", "UPH-DEMO-1", {"procurement_id": "UPH-DEMO-1", "buyer_organisation": "Higab"}),
-    *[("target_group", pid, {"participant_id": pid, "procurement_id": "UPH-DEMO-1", "case_owner": owner,
-                             "district": district, "coordination_association": "Samordningsförbundet Göteborg Nordost"})
-      for pid, owner, district in [("P-DEMO-1", "Arbetsförmedlingen", "Angered"),
-                                   ("P-DEMO-2", "Arbetsförmedlingen", "Västra Hisingen"),
-                                   ("P-DEMO-3", "Angered", "Angered")]],
-]
 
 
 def _demo_cases(engine) -> None:

@@ -41,8 +41,8 @@ def model_engine(make_engine, users: dict[str, tuple[str, list[str]]],
                  password: str | None = None, **overrides) -> tuple[Engine, dict[str, str]]:
     """An engine (`overrides`: its settings) with the real model deployed and `users` (username:
     (organisation, roles)) added; returns it and the users' API tokens."""
-    from api.cli import DEMO_ORGANISATIONS
     from engine.accounts import add_organisation, add_user
+    from goteborg.demo import DEMO_ORGANISATIONS
 
     engine = make_engine(forms_dir=str(FIXTURES / "forms"), **overrides)  # the model's forms and the fixtures' own
     model = ("procurement", "supplier", "target_group")
