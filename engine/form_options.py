@@ -56,10 +56,10 @@ def _open_vacancies(session: Session, data: dict) -> list[tuple[str, str]]:
         district = vacancy.get("district")
         difference = standing.get(district, {}).get("difference") if district else None
         title = titles.get(procurement)
+        # The district and its standing early, so that a narrow list still shows them.
         parts = [vacancy.get("title") or "Tjänst", supplier.get("supplier_name") or "",
-                 PLACEMENT_FORMS.get(vacancy.get("form"), ""),
+                 _district_text(district, difference), PLACEMENT_FORMS.get(vacancy.get("form"), ""),
                  f"start {vacancy['start_date']}" if vacancy.get("start_date") else "",
-                 _district_text(district, difference),
                  f"upphandling {title + ' (' + procurement + ')' if title else procurement}"
                  + (", deltagarens" if procurement == own else "")]
         # Unknown standing (no district, or one outside the key) sorts after those the key places.

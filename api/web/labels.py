@@ -78,7 +78,8 @@ KEYS = {
     "tender_closed": "Upphandlingen avslutad", "bidders": "Anbudsgivare", "awarded_supplier_id": "Tilldelad leverantör",
     "followed_up": "Uppföljda", "dialogue_held": "Dialog förd", "dialogue_people_hired": "Anställda genom dialogen",
     "people_hired": "Anställda genom dialogen", "contracts": "Avtal",
-    "procurement_released": "Frisläppt från upphandlingen", "ended": "Upphandlingen avslutad utan avtal",
+    "procurement_released": "Frisläppt från upphandlingen", "resume_at": "Återgår till steget",
+    "first_placement_due": "Första placering senast", "ended": "Upphandlingen avslutad utan avtal",
     "key_share": "Andel enligt fördelningsnyckeln", "difference": "Skillnad mot fördelningsnyckeln",
 }
 # Values no form lists among its choices.
@@ -88,6 +89,10 @@ VALUES = {
                 "other_occupation": "Annan sysselsättning"},
     "target_group": {"foreign_born": "Utrikes födda", "long_term_unemployed": "Långtidsarbetslösa"},
     "sanction": {"penalty": "Vite", "exclusion": "Uteslutning från avrop", "none": "Ingen sanktion"},
+    # Why a procurement ended (requirement_decided, procurement_closed, procurement_ended).
+    "reason": {"no_bids": "Inga anbud", "not_candidate": "Ej kandidat för krav", "no_requirement": "Inget krav",
+               "awarded": "Tilldelad"},
+    "resume_at": {"assess": "Utredning och bedömning", "training": "Basutbildning", "match": "Matchning"},
 }
 # The follow-up figures (engine.reports.FollowUpFigures), for the CSV export.
 FIGURES = {
