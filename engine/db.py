@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import create_engine, event
@@ -27,7 +29,48 @@ if SQLiteCompiler.get_from_hint_text is SQLCompiler.get_from_hint_text:
     SQLiteCompiler.get_from_hint_text = lambda _compiler, _table, hint: hint
 
 
+class _StatementCount:
+    """KEDJA_STATEMENT_COUNT_FILE (benchmarks only): this process's SQL statements and commits,
+    counted by SQLAlchemy's events and written to FILE.<pid> ("statements commits") every 0.2 s,
+    so that a benchmark can read a server's counts from outside."""
+
+    def __init__(self, path: str) -> None:
+        self.statements = self.commits = 0
+        self.path = path
+        self.pid = None
+
+    def install(self, sql_engine: SqlEngine) -> None:
+        event.listen(sql_engine, "before_cursor_execute", self._statement)
+        event.listen(sql_engine, "commit", self._commit)
+
+    def _statement(self, *_args) -> None:
+        self._writer()
+        self.statements += 1
+
+    def _commit(self, *_args) -> None:
+        self.commits += 1
+
+    def _writer(self) -> None:
+        if self.pid != os.getpid():  # first statement in this process (a forked worker counts its own)
+            self.pid, self.statements, self.commits = os.getpid(), 0, 0
+            threading.Thread(target=self._write, args=(self.pid,), daemon=True).start()
+
+    def _write(self, pid: int) -> None:
+        while True:
+            with open(f"{self.path}.{pid}.tmp", "w") as file:
+                file.write(f"{self.statements} {self.commits}\n")
+            os.replace(f"{self.path}.{pid}.tmp", f"{self.path}.{pid}")
+            time.sleep(0.2)
+
+
 def make_sql_engine(url: str, schema: str | None = None) -> SqlEngine:
+    sql_engine = _make_sql_engine(url, schema)
+    if count_file := os.environ.get("KEDJA_STATEMENT_COUNT_FILE"):
+        _StatementCount(count_file).install(sql_engine)
+    return sql_engine
+
+
+def _make_sql_engine(url: str, schema: str | None = None) -> SqlEngine:
     url = normalise_url(url)
     if url in ("sqlite://", "sqlite:///:memory:"):
         # An in-memory database lives in its connection: every session shares one (fast tests;
