@@ -27,6 +27,7 @@ from engine import (
     users_with_password,
 )
 from engine import engine_cli as main
+from goteborg import cli as _model_commands  # noqa: F401 (kedja simulate, kedja report)
 from goteborg.demo import DEMO_CASES, DEMO_ORGANISATIONS
 
 from . import create_app

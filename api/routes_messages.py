@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from engine import CorrelateMessage
+from goteborg.reports import follow_up
 
 from . import problems, schemas
 from .auth import engine, require
@@ -51,7 +52,7 @@ class FollowUp(MethodView):
     def get(self):
         """The key figures; CSV with Accept: text/csv."""
         config = engine().config
-        figures = engine().queries.follow_up(config.socio_economic_values, config.distribution_key).as_dict()
+        figures = follow_up(engine(), config.socio_economic_values, config.distribution_key).as_dict()
         if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
             return Response(figures_csv(figures), mimetype="text/csv")
         return jsonify(figures)  # a Response: flask-smorest dumps only what is not (the schema is a dict)

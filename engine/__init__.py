@@ -19,7 +19,7 @@ from .accounts import (
     username_is_external,
     users_with_password,
 )
-from .cli import deploy_initial, open_engine
+from .cli import PROCESSES_DIR, deploy_initial, open_engine
 from .cli import main as engine_cli
 from .clock import Clock, FrozenClock, utc_naive
 from .commands import (
@@ -48,6 +48,10 @@ from .commands import (
 from .config import EngineConfig
 from .definitions import read_xml
 from .demo import state as demo_time
+from .distribution import current_key as current_distribution_key
+from .distribution import normalised as normalised_distribution_key
+from .distribution import placement_counts
+from .distribution import standing as placement_standing
 from .errors import (
     ConcurrentUpdate,
     DeploymentRejected,
@@ -62,6 +66,7 @@ from .errors import (
 )
 from .form_store import FORM_KEY, MAX_FORM_BYTES, canonical
 from .incidents import incidents as list_incidents
+from .migrate import upgrade as migrate_database
 from .queries import INBOX_SORTS, Page
 from .requirements import Requirement
 from .roles import DeclaredRoles, declared_roles
@@ -77,11 +82,13 @@ __all__ = [
     "DeploymentRejected", "DetectStalls", "EndSessions", "Engine", "EngineConfig", "EngineError",
     "FINISHED", "FORM_KEY", "Forbidden", "FrozenClock", "INBOX_SORTS", "InstanceStatus",
     "InvalidInput", "InvalidState", "MAX_FORM_BYTES", "MessageStatus", "MigrateInstance",
-    "MigrateVersion", "NotFound", "NotYours", "Page", "Problem", "ROLES", "RecordAccess",
-    "ReleaseTask", "Requirement", "ResetInstance", "ResumeInstance", "RetryIncident", "RetryInstance",
-    "StartInstance", "StepFailed", "SuspendInstance", "Sweep", "TaskState", "TerminateInstance",
-    "WaitKind", "add_organisation", "add_user", "build_engine", "by_password", "by_session",
-    "by_token", "canonical", "declared_roles", "demo_time", "deploy_initial", "engine_cli", "list_incidents",
-    "open_engine", "organisation_exists", "read_xml", "session_generation", "sign_in_external",
+    "MigrateVersion", "NotFound", "NotYours", "PROCESSES_DIR", "Page", "Problem", "ROLES",
+    "RecordAccess", "ReleaseTask", "Requirement", "ResetInstance", "ResumeInstance",
+    "RetryIncident", "RetryInstance", "StartInstance", "StepFailed", "SuspendInstance", "Sweep",
+    "TaskState", "TerminateInstance", "WaitKind", "add_organisation", "add_user", "build_engine",
+    "by_password", "by_session", "by_token", "canonical", "current_distribution_key",
+    "declared_roles", "demo_time", "deploy_initial", "engine_cli", "list_incidents",
+    "migrate_database", "normalised_distribution_key", "open_engine", "organisation_exists",
+    "placement_counts", "placement_standing", "read_xml", "session_generation", "sign_in_external",
     "start_background", "username_is_external", "users_with_password", "utc_naive",
 ]

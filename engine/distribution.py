@@ -1,7 +1,7 @@
 """The geographic distribution key (fördelningsnyckeln): the share of the city's placements
 each district should get. Placements are counted by the district of the vacancy they fill (where
 the work is, given by the supplier in its recruitment need); a vacancy without one counts for the
-participant's own district. Both the follow-up (engine/reports.py) and the vacancy list offered
+participant's own district. Both the follow-up (goteborg/reports.py) and the vacancy list offered
 when a participant is matched (engine/form_options.py) read the standing from here, so what
 steers matching is what the follow-up shows."""
 from __future__ import annotations

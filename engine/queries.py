@@ -24,7 +24,6 @@ from .models import (
     Wait,
 )
 from .page import Page
-from .reports import FollowUpFigures, follow_up_figures
 from .repository import Repository, fetch
 from .spiff.workflow import current_data, deserialize, element_progress, task_data
 from .statuses import FINISHED, TaskState, WaitKind
@@ -53,12 +52,6 @@ class Queries:
         self._session_factory = session_factory
         self._processes = processes
         self._forms = forms or FormStore(session_factory)
-
-    def follow_up(self, socio_economic_values: dict[str, int],
-                  distribution_key: dict[str, float] | None = None) -> FollowUpFigures:
-        """`distribution_key`: the engine's (EngineConfig.distribution_key); None: the default."""
-        with self._session_factory() as session:
-            return follow_up_figures(session, socio_economic_values, distribution_key)
 
     def task_form(self, task_id: str, settings: dict | None = None) -> dict | None:
         """The form schema of a task, choices filled in as of now; `settings`, the engine's model
@@ -221,8 +214,17 @@ class Queries:
     def facts_of(self, process_keys) -> list[tuple[str, str, dict]]:
         """(instance id, process key, kept facts) of every case of these processes (`kedja:facts`)."""
         with self._session_factory() as session:
-            rows = session.scalars(select(InstanceFacts).where(InstanceFacts.process_key.in_(sorted(process_keys))))
+            rows = session.scalars(select(InstanceFacts).where(InstanceFacts.process_key.in_(sorted(process_keys)))
+                                   .order_by(InstanceFacts.process_key, InstanceFacts.facts))
             return [(row.instance_id, row.process_key, json.loads(row.facts)) for row in rows]
+
+    def task_times(self, process_key: str, element_ids) -> list[tuple]:
+        """(instance id, element id, created, completed) of the user tasks of these elements in the
+        process's cases, open and done (the history the figures measure lead times on)."""
+        columns = (TaskRow.instance_id, TaskRow.element_id, TaskRow.created_at, TaskRow.completed_at)
+        with self._session_factory() as session:
+            return [tuple(row) for row in session.execute(select(*columns).where(
+                TaskRow.process_key == process_key, TaskRow.element_id.in_(sorted(element_ids))))]
 
     def summaries(self, instance_ids) -> list[dict]:
         """Each instance with where it is now: its open tasks' names, or what it waits for."""

@@ -46,7 +46,7 @@ MESSAGES = {
 AUDIT_ACTIONS = {"suspend": "Pausade", "resume": "Återupptog", "retry": "Körde igen", "terminate": "Avbröt",
                  "reset": "Gick tillbaka", "migrate": "Flyttade till ny version",
                  "retry_timer": "Försökte timern igen", "retry_message": "Försökte meddelandet igen"}
-# The target-group phases of the follow-up figures (engine.reports.PHASES).
+# The target-group phases of the follow-up figures (goteborg.roles.PHASES, the tasks' kedja:followUpPhase).
 FOLLOW_UP_PHASES = {"identifiering": "Identifiering", "utredning": "Utredning och bedömning",
                     "träning": "Basutbildning", "matchning": "Matchning",
                     "praktik_anställning": "Praktik eller anställning", "anställning": "Anställning"}
@@ -94,7 +94,7 @@ VALUES = {
                "awarded": "Tilldelad"},
     "resume_at": {"assess": "Utredning och bedömning", "training": "Basutbildning", "match": "Matchning"},
 }
-# The follow-up figures (engine.reports.FollowUpFigures), for the CSV export.
+# The follow-up figures (goteborg.reports.FollowUpFigures), for the CSV export.
 FIGURES = {
     "service_procurements": "Tjänsteupphandlingar", "service_with_requirement": "Tjänsteupphandlingar med krav",
     "share_with_requirement": "Andel tjänsteupphandlingar med sysselsättningskrav", "share_goal": "Mål för andelen",

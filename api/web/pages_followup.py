@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template
 
+from goteborg.reports import follow_up
+
 from ..figures_csv import CSV_MIMETYPE, figures_csv
 from .labels import figure_labels
 from .session import login_required
@@ -12,7 +14,7 @@ bp = Blueprint("followup", __name__, url_prefix="/uppfoljning")
 
 def _figures() -> dict:
     engine = current_app.extensions["kedja"]
-    return engine.queries.follow_up(engine.config.socio_economic_values, engine.config.distribution_key).as_dict()
+    return follow_up(engine, engine.config.socio_economic_values, engine.config.distribution_key).as_dict()
 
 
 @bp.get("")

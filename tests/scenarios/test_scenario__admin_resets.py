@@ -9,8 +9,8 @@ from SpiffWorkflow.util.task import TaskState
 from engine.commands import Actor, ResetInstance
 from engine.errors import InvalidState
 from engine.models import Instance
-from engine.simulation import START, Simulation, make_plan
 from engine.spiff import workflow as wf
+from goteborg.simulation import START, Simulation, make_plan
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 ADMIN = Actor("admin")

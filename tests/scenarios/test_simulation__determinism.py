@@ -4,7 +4,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import main
+from goteborg.cli import main  # the kedja command with the model's commands
 
 ARGS = ["simulate", "--procurements", "8", "--participants", "8", "--json"]
 

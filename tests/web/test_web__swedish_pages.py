@@ -19,6 +19,7 @@ import tests.scenarios.test_scenario__full_chain as story
 from api import create_app
 from engine.accounts import add_organisation, add_user
 from engine.commands import Actor, ClaimTask, DetectStalls, ResetInstance, SuspendInstance
+from goteborg.reports import follow_up
 
 from ..scenarios.chain import Chain
 from .conftest import PASSWORD, Browser
@@ -103,7 +104,7 @@ def _identifiers(engine) -> set[str]:
             if isinstance(element.tag, str) and element.tag.startswith("{http://www.omg.org/spec/BPMN/"):
                 found.update(filter(None, (element.get("id"), element.get("name") if element.tag.endswith(
                     ("}message", "}correlationProperty")) else None)))
-    figures = [engine.queries.follow_up({}).as_dict()]  # the figures' keys, nested ones too
+    figures = [follow_up(engine, {}).as_dict()]  # the figures' keys, nested ones too
     while figures:
         node = figures.pop()
         if isinstance(node, dict):

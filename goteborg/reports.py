@@ -1,26 +1,19 @@
-"""The follow-up figures (nyckeltal, see docs/domain.md), computed from the `instance_facts` and
-`tasks` projections (no workflow is loaded)."""
+"""The follow-up figures (nyckeltal, see docs/domain.md), computed from the kept facts of the
+cases and the history of their user tasks (the engine's projections: no workflow is loaded).
+The processes are found by their roles and the phases by the tasks' kedja:followUpPhase
+(goteborg/roles.py), so an owner who renames a task or a process keeps the figures."""
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from engine import current_distribution_key, normalised_distribution_key, placement_counts, placement_standing
 
-from .distribution import current_key, normalised, placement_counts, standing
-from .models import InstanceFacts, TaskRow
+from .roles import PARTICIPANT, PHASES, PROCUREMENT, SUPPLIER, Roles, roles
 
 REQUIREMENT_KINDS = ("dialogue", "binding", "reserved")
 OUTCOMES = ("employment", "apprenticeship", "trainee", "internship", "other_occupation")
-# The target-group phases and the user tasks that belong to each.
-PHASES = {
-    "identify": "identifiering", "assess": "utredning", "work_ability": "utredning", "coordinate": "utredning",
-    "training": "träning", "match": "matchning", "placement": "praktik_anställning",
-    "certificate": "praktik_anställning", "employment": "anställning",
-}
 SHARE_GOAL = 0.5
 RULE_OF_75 = 0.75
 RESERVED_MIN_SHARE = 0.3  # a reserved contract: staff from the target groups (the setting's default)
@@ -62,9 +55,12 @@ class FollowUpFigures:
         return asdict(self)
 
 
-def follow_up_figures(session: Session, socio_economic_values: dict[str, int],
-                      distribution_key: dict[str, float] | None = None) -> FollowUpFigures:
-    facts = _facts(session)
+def follow_up(engine, socio_economic_values: dict[str, int],
+              distribution_key: dict[str, float] | None = None) -> FollowUpFigures:
+    """The figures now; `distribution_key`: the engine's (EngineConfig.distribution_key), None:
+    the one of the command running (the default outside one)."""
+    declared = roles(engine)
+    facts = _facts(engine, declared)
     figures = FollowUpFigures(socio_economic_values=dict(socio_economic_values))
     _procurements(figures, facts.get("procurement", []))
     participants = facts.get("target_group", [])
@@ -75,18 +71,22 @@ def follow_up_figures(session: Session, socio_economic_values: dict[str, int],
                                         or (p.get("requirement") or {}).get("requirement_kind") == "none")
     figures.bidders_released = sum(1 for s in facts.get("supplier", []) if s.get("tender_closed")
                                    and s.get("supplier_id") not in s["tender_closed"].get("bidders", []))
-    _phases(figures, session, participants)
-    key = normalised(distribution_key) if distribution_key is not None else current_key()
-    figures.placements_by_district = standing(
+    _phases(figures, engine, declared, participants)
+    key = normalised_distribution_key(distribution_key) if distribution_key is not None \
+        else current_distribution_key()
+    figures.placements_by_district = placement_standing(
         placement_counts(facts.get("procurement", []), facts.get("supplier", []), participants), key)
     return figures
 
 
-def _facts(session: Session) -> dict[str, list[dict]]:
-    by_process: dict[str, list[dict]] = defaultdict(list)
-    for row in session.scalars(select(InstanceFacts).order_by(InstanceFacts.process_key, InstanceFacts.facts)):
-        by_process[row.process_key].append({"_instance_id": row.instance_id, **json.loads(row.facts)})
-    return by_process
+def _facts(engine, declared: Roles) -> dict[str, list[dict]]:
+    """The kept facts of the procurement, supplier and participant cases, by role (keyed as the
+    figures always were: procurement, supplier, target_group)."""
+    by_role: dict[str, list[dict]] = defaultdict(list)
+    for role, name in ((PROCUREMENT, "procurement"), (SUPPLIER, "supplier"), (PARTICIPANT, "target_group")):
+        for instance_id, _key, facts in engine.queries.facts_of(declared.processes(role)):
+            by_role[name].append({"_instance_id": instance_id, **facts})
+    return by_role
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -176,24 +176,26 @@ def _dropout_phase(p: dict) -> str | None:
     return None
 
 
-def _phases(figures: FollowUpFigures, session: Session, participants: list[dict]) -> None:
+def _phases(figures: FollowUpFigures, engine, declared: Roles, participants: list[dict]) -> None:
     ids = [p["_instance_id"] for p in participants]
     spans: dict[tuple[str, str], list] = {}
-    for row in session.scalars(select(TaskRow).where(TaskRow.process_key == "target_group",
-                                                     TaskRow.element_id.in_(PHASES))):
-        if ids and row.instance_id not in ids:
-            continue
-        key = (row.instance_id, PHASES[row.element_id])
-        first, last = spans.get(key, (row.created_at, row.completed_at))
-        spans[key] = (min(first, row.created_at),
-                      max(filter(None, (last, row.completed_at)), default=None))
+    declared_phases: list[str] = []
+    for process_key in sorted(declared.processes(PARTICIPANT)):
+        phase_of = declared.phases(process_key)  # user task id -> kedja:followUpPhase
+        declared_phases.extend(phase_of.values())
+        for instance_id, element_id, created_at, completed_at in engine.queries.task_times(process_key, phase_of):
+            if ids and instance_id not in ids:
+                continue
+            key = (instance_id, phase_of[element_id])
+            first, last = spans.get(key, (created_at, completed_at))
+            spans[key] = (min(first, created_at), max(filter(None, (last, completed_at)), default=None))
     durations: dict[str, list[float]] = defaultdict(list)
     entered: Counter = Counter()
     for (_instance, phase), (first, last) in spans.items():
         entered[phase] += 1
         if last is not None:
             durations[phase].append((last - first).total_seconds() / 86400)
-    phases = list(dict.fromkeys(PHASES.values()))
+    phases = list(dict.fromkeys((*PHASES, *sorted(declared_phases))))  # the model's phases in order, then others
     figures.lead_time_days_by_phase = {
         phase: round(sum(durations[phase]) / len(durations[phase]), 1) if durations[phase] else None
         for phase in phases}

@@ -13,9 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
-from .commands import Actor, CompleteTask, Deploy, StartInstance, Sweep
-from .errors import EngineError
-from .service import Engine
+from engine import Actor, CompleteTask, Deploy, Engine, EngineError, StartInstance, Sweep
 
 BUYERS = ("Higab", "Trafikkontoret", "Park- och naturförvaltningen", "Framtiden AB", "Lokalförvaltningen",
           "Älvstranden Utveckling AB", "Upphandlingsbolaget")
