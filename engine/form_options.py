@@ -14,9 +14,13 @@ from sqlalchemy.orm import Session
 from .distribution import current_key, district_standing
 from .models import Instance, InstanceFacts, Organisation, Wait
 from .repository import ACTIVE_STATUSES
+from .roles import declared_roles_in
 from .statuses import WaitKind
 
-OPEN_VACANCIES_MESSAGE = "candidate_proposal"
+# The open vacancies are the catches that wait for the message declaring this role
+# (kedja:modelRole on the bpmn:message, engine/roles.py), whatever the message is named; without
+# a deployed version that declares it (diagrams older than roles), the initial model's message.
+OPEN_VACANCIES_ROLE = "candidate_proposal"
 # The providers whose choices depend on the task's own data.
 DATA_PROVIDERS = frozenset({"open_vacancies", "bids"})
 BIDS_MESSAGE = "bid_submitted"
@@ -29,10 +33,10 @@ def _facts_of(session: Session, instance_ids) -> dict[str, dict]:
     return {row.instance_id: json.loads(row.facts) for row in rows}
 
 
-def _waiting_keys(session: Session, message: str) -> list[tuple[str, dict]]:
-    """(instance id, correlation values) of every catch that waits for `message` now."""
+def _waiting_keys(session: Session, *messages: str) -> list[tuple[str, dict]]:
+    """(instance id, correlation values) of every catch that waits for one of `messages` now."""
     rows = session.execute(select(Wait.instance_id, Wait.correlation_key).where(
-        Wait.kind == WaitKind.MESSAGE, Wait.message_name == message).order_by(Wait.since))
+        Wait.kind == WaitKind.MESSAGE, Wait.message_name.in_(messages)).order_by(Wait.since))
     return [(instance_id, json.loads(key or "{}")) for instance_id, key in rows]
 
 
@@ -40,7 +44,8 @@ def _open_vacancies(session: Session, data: dict) -> list[tuple[str, str]]:
     """The open vacancies (each waits for a candidate proposal), described so that a caseworker
     knows them (title, supplier, district, procurement): the participant's own procurement first,
     then the districts furthest below their share of the distribution key (engine/distribution.py)."""
-    waiting = _waiting_keys(session, OPEN_VACANCIES_MESSAGE)
+    messages = {name for roles in declared_roles_in(session) for name in roles.messages_with(OPEN_VACANCIES_ROLE)}
+    waiting = _waiting_keys(session, *sorted(messages or {OPEN_VACANCIES_ROLE}))
     facts = _facts_of(session, {instance_id for instance_id, _key in waiting})
     standing = district_standing(session) if waiting else {}
     titles = _procurement_titles(session) if waiting else {}

@@ -99,19 +99,24 @@ def roles_of_row(row) -> DeclaredRoles:
 def declared_roles(engine) -> list[DeclaredRoles]:
     """The roles every deployed version declares, by key and version (a file is read only the
     first time its checksum is seen)."""
+    with engine.session_factory() as session:
+        return declared_roles_in(session)
+
+
+def declared_roles_in(session) -> list[DeclaredRoles]:
+    """`declared_roles` in an open session."""
     columns = (ProcessDefinition.id, ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.checksum)
     files: dict[str, dict[str, DeclaredRoles]] = {}
     found = []
-    with engine.session_factory() as session:
-        rows = session.execute(select(*columns).order_by(ProcessDefinition.key, ProcessDefinition.version)).all()
-        for row in rows:
-            if row.checksum not in files:
-                with _lock:
-                    files[row.checksum] = _by_checksum.get(row.checksum)
-                if files[row.checksum] is None:
-                    files[row.checksum] = roles_of_file(row.checksum, session.scalar(
-                        select(ProcessDefinition.bpmn_xml).where(ProcessDefinition.id == row.id)))
-            roles = files[row.checksum].get(row.key) or DeclaredRoles(row.key, None)
-            found.append(DeclaredRoles(roles.key, row.version, roles.process, roles.messages, roles.phases,
-                                       roles.declares))
+    rows = session.execute(select(*columns).order_by(ProcessDefinition.key, ProcessDefinition.version)).all()
+    for row in rows:
+        if row.checksum not in files:
+            with _lock:
+                files[row.checksum] = _by_checksum.get(row.checksum)
+            if files[row.checksum] is None:
+                files[row.checksum] = roles_of_file(row.checksum, session.scalar(
+                    select(ProcessDefinition.bpmn_xml).where(ProcessDefinition.id == row.id)))
+        roles = files[row.checksum].get(row.key) or DeclaredRoles(row.key, None)
+        found.append(DeclaredRoles(roles.key, row.version, roles.process, roles.messages, roles.phases,
+                                   roles.declares))
     return found
