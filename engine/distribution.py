@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from .config import DEFAULT_DISTRIBUTION_KEY
 from .models import InstanceFacts
+from .roles import processes_with
 from .stepping import current_settings
 
 UNKNOWN_DISTRICT = "okänd"
@@ -73,6 +74,9 @@ def facts_by_process(session: Session, processes: tuple[str, ...]) -> dict[str, 
 
 
 def district_standing(session: Session, key: dict[str, float] | None = None) -> dict[str, dict]:
-    facts = facts_by_process(session, ("procurement", "supplier", "target_group"))
-    return standing(placement_counts(facts["procurement"], facts["supplier"], facts["target_group"]),
-                    key if key is not None else current_key())
+    """The standing now; the processes found by their roles (kedja:modelRole, engine/roles.py)."""
+    facts = [[f for found in facts_by_process(session, tuple(processes_with(session, role, fallback))).values()
+              for f in found]
+             for role, fallback in (("procurement", "procurement"), ("supplier", "supplier"),
+                                    ("participant", "target_group"))]
+    return standing(placement_counts(*facts), key if key is not None else current_key())

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from .distribution import current_key, district_standing
 from .models import Instance, InstanceFacts, Organisation, Wait
 from .repository import ACTIVE_STATUSES
-from .roles import declared_roles_in
+from .roles import declared_roles_in, processes_with
 from .statuses import WaitKind
 
 # The open vacancies are the catches that wait for the message declaring this role
@@ -86,7 +86,8 @@ def _district_text(district: str | None, difference: float | None) -> str:
 
 
 def _procurement_titles(session: Session) -> dict[str, str]:
-    rows = session.scalars(select(InstanceFacts.facts).where(InstanceFacts.process_key == "procurement"))
+    rows = session.scalars(select(InstanceFacts.facts).where(
+        InstanceFacts.process_key.in_(processes_with(session, "procurement", "procurement"))))
     titles = {}
     for facts in rows:
         values = json.loads(facts)
@@ -116,7 +117,8 @@ def _published_procurements(session: Session) -> list[tuple[str, str]]:
 def _procurements(session: Session) -> list[tuple[str, str]]:
     """Every procurement under way, by its title."""
     rows = session.execute(select(InstanceFacts.facts).join(Instance, Instance.id == InstanceFacts.instance_id)
-                           .where(InstanceFacts.process_key == "procurement", Instance.status.in_(ACTIVE_STATUSES)))
+                           .where(InstanceFacts.process_key.in_(processes_with(session, "procurement", "procurement")),
+                                  Instance.status.in_(ACTIVE_STATUSES)))
     choices = {}
     for (facts,) in rows:
         values = json.loads(facts)

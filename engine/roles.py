@@ -103,6 +103,12 @@ def declared_roles(engine) -> list[DeclaredRoles]:
         return declared_roles_in(session)
 
 
+def processes_with(session, role: str, fallback: str) -> list[str]:
+    """The keys of the processes any of whose deployed versions declares kedja:modelRole `role`;
+    without any (diagrams older than roles), `fallback`, the initial model's key."""
+    return sorted({roles.key for roles in declared_roles_in(session) if role in roles.process} or {fallback})
+
+
 def declared_roles_in(session) -> list[DeclaredRoles]:
     """`declared_roles` in an open session."""
     columns = (ProcessDefinition.id, ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.checksum)
