@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -93,8 +94,18 @@ class _Plan:
 
 def route(ctx: CommandContext, cmd: RouteMessage) -> str:
     """The RouteMessage command: claim the message, deliver it (one command per receiver) or
-    start a process with it, then close it. Returns the message's status."""
+    start a process with it, then close it. Returns the message's status.
+
+    The common case, a message of this node's for one waiting receiver, is one transaction: the
+    receiver's step reads the message, finds its receiver, delivers and closes it
+    (_route_to_one). Anything else takes the general way below."""
     message_id = cmd.message_id
+    try:
+        return _route_to_one(ctx, message_id)
+    except _Settled as settled:
+        return settled.status
+    except _Unsure:
+        pass
     try:
         plan = ctx.transaction(lambda tx: _plan(tx, message_id))
     except StepFailed:  # the process it started failed at once: that instance is in error
@@ -116,6 +127,62 @@ def route(ctx: CommandContext, cmd: RouteMessage) -> str:
     return ctx.transaction(lambda tx: _close(tx, message_id, plan, outcomes, errors))
 
 
+class _Unsure(Exception):
+    """Not a message for one receiver's step (or that step did not happen): the general way."""
+
+
+class _Settled(Exception):
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+# Per engine (its process cache): the message names that started an instance when routed;
+# they skip the attempt at one receiver's step. Only a hint: a name missing here costs one
+# short read, and either way the message is routed exactly.
+_STARTERS: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
+
+
+def _route_to_one(ctx: CommandContext, message_id: str) -> str:
+    """Route and deliver in the receiver's one step, when the message is this node's to route,
+    is not kept after delivery, and exactly one instance waits for it."""
+    starters = _STARTERS.setdefault(ctx.processes, set())
+    found = {}
+
+    def locate(uow) -> str:
+        message = uow.repo.message(message_id)
+        if message.status not in ROUTABLE:
+            raise _Settled(message.status)
+        if message.name in starters or message.lease_owner != ctx.config.node_name \
+                or message.lease_until <= utc_naive(ctx.now()) or _retained(ctx, message):
+            raise _Unsure()
+        receivers = uow.repo.message_receivers(message.name, message.correlation_key)
+        if len(receivers) != 1:
+            raise _Unsure()
+        found["message"] = message  # the session holds rows weakly
+        return receivers[0]
+
+    def operate(uow, instance, workflow):
+        return _delivered(ctx, uow, instance, workflow, found["message"], close=True)
+
+    try:
+        outcome = ctx.transaction(lambda tx: step(tx, locate, operate))
+    except StepFailed:  # the receiver is in error now, as the general way's delivery would find
+        def close(tx: CommandContext) -> str:
+            plan = _Plan(None, (), False, tx.uow.repo.message(message_id).expires_at)
+            return _close(tx, message_id, plan, [RECEIVER_FAILED], [])
+        return ctx.transaction(close)
+    except (_Settled, _Unsure):
+        raise
+    except Exception:  # a lost race or the database: the general way retries, counts or gives up
+        log.info("routing message %s in its receiver's step failed; routing it the general way", message_id,
+                 exc_info=True)
+        raise _Unsure() from None
+    if outcome is not True:  # delivered meanwhile, or the receiver moved on: the general way decides
+        raise _Unsure()
+    return MessageStatus.DELIVERED
+
+
 def _plan(ctx: CommandContext, message_id: str) -> _Plan:
     now = ctx.now()
     stamp = utc_naive(now)
@@ -132,6 +199,7 @@ def _plan(ctx: CommandContext, message_id: str) -> _Plan:
     receivers = uow.repo.message_receivers(message.name, message.correlation_key)
     starts = [] if receivers else uow.repo.message_starts(message.name)
     if starts:  # nobody waits and a process starts with it (deploy allows one per message name)
+        _STARTERS.setdefault(ctx.processes, set()).add(message.name)
         return _Plan(_start_by_message(ctx, message, starts[0].definition_id))
     return _Plan(None, tuple(receivers), retain, message.expires_at)
 
@@ -163,7 +231,9 @@ def _retained(ctx: CommandContext, message) -> bool:
     (status retained) for catches that begin waiting later, until it expires."""
     if not message.source_instance_id:
         return False
-    definition_id = ctx.uow.repo.instance(message.source_instance_id).definition_id
+    definition_id = ctx.uow.repo.definition_of(message.source_instance_id)  # not the row and its state
+    if definition_id is None:
+        raise NotFound(f"no instance {message.source_instance_id}")
     return message.name in ctx.processes.get(definition_id, ctx.uow.repo).model.retained_messages
 
 
@@ -189,22 +259,27 @@ def deliver(ctx: CommandContext, cmd: DeliverMessage):
     message_id = cmd.message_id
 
     def operate(uow, instance, workflow):
-        if uow.repo.delivered(message_id, instance.id) or instance.status not in ACTIVE_STATUSES:
-            return SKIP
-        message = uow.repo.message(message_id)
-        wait = uow.repo.matching_wait(instance.id, message.name, message.correlation_key)
-        if wait is None:
-            return SKIP
-        now = ctx.now()
-        wf.deliver_message(workflow, wait.spiff_task_id, json.loads(message.payload), now, message.name)
-        uow.repo.add(Delivery(message_id=message_id, instance_id=instance.id, element_id=wait.element_id,
-                              delivered_at=utc_naive(now)))
-        if cmd.close:
-            message.status, message.routed_at = MessageStatus.DELIVERED, utc_naive(now)
-            message.lease_owner = message.lease_until = None
-        return True
+        return _delivered(ctx, uow, instance, workflow, uow.repo.message(message_id), cmd.close)
 
     return step(ctx, cmd.instance_id, operate)
+
+
+def _delivered(ctx: CommandContext, uow, instance, workflow, message, close: bool):
+    """The delivery in a receiver's step: True, or SKIP when the message reached the instance
+    already, the instance is held or ended, or no catch of it waits for the message."""
+    if instance.status not in ACTIVE_STATUSES:
+        return SKIP
+    wait = uow.repo.matching_wait(instance.id, message.name, message.correlation_key, undelivered=message.id)
+    if wait is None:
+        return SKIP
+    now = ctx.now()
+    wf.deliver_message(workflow, wait.spiff_task_id, json.loads(message.payload), now, message.name)
+    uow.repo.add(Delivery(message_id=message.id, instance_id=instance.id, element_id=wait.element_id,
+                          delivered_at=utc_naive(now)))
+    if close:
+        message.status, message.routed_at = MessageStatus.DELIVERED, utc_naive(now)
+        message.lease_owner = message.lease_until = None
+    return True
 
 
 def _start_by_message(ctx: CommandContext, message, definition_id: int) -> str:
@@ -239,6 +314,7 @@ class _StartedElsewhere(ConcurrentUpdate):
 
 
 def _mark_started(uow, message_id: str, instance_id: str, element_id: str, now) -> bool:
+    uow.repo.flush()  # the new instance's rows first: the delivery refers to them
     if not uow.repo.mark_message_started(message_id, utc_naive(now)):
         return False
     uow.repo.add(Delivery(message_id=message_id, instance_id=instance_id, element_id=element_id,

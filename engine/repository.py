@@ -82,6 +82,10 @@ class Repository:
     def instance(self, instance_id: str) -> Instance:
         return fetch(self.session, Instance, instance_id, "instance")
 
+    def definition_of(self, instance_id: str) -> int | None:
+        """The instance's process version, without loading its row (and its state)."""
+        return self.session.scalar(select(Instance.definition_id).where(Instance.id == instance_id))
+
     def facts_of(self, instance_id: str) -> InstanceFacts | None:
         return self.session.get(InstanceFacts, instance_id)
 
@@ -128,12 +132,16 @@ class Repository:
             .order_by(Wait.instance_id)
         ))
 
-    def matching_wait(self, instance_id: str, name: str, key: str) -> Wait | None:
-        return self.session.scalars(
-            select(Wait).where(Wait.instance_id == instance_id, Wait.kind == WaitKind.MESSAGE,
-                               Wait.message_name == name, Wait.correlation_key == key)
-            .order_by(Wait.since, Wait.id).limit(1)
-        ).first()
+    def matching_wait(self, instance_id: str, name: str, key: str, undelivered: str | None = None) -> Wait | None:
+        """The instance's first catch waiting for this message name and correlation; with
+        `undelivered` (a message id), none if that message reached the instance already (what
+        `delivered` tells, in the same query)."""
+        query = select(Wait).where(Wait.instance_id == instance_id, Wait.kind == WaitKind.MESSAGE,
+                                   Wait.message_name == name, Wait.correlation_key == key)
+        if undelivered is not None:
+            query = query.where(~exists().where(Delivery.message_id == undelivered,
+                                                Delivery.instance_id == instance_id))
+        return self.session.scalars(query.order_by(Wait.since, Wait.id).limit(1)).first()
 
     def claim_due_timers(self, now: datetime, owner: str, until: datetime, limit: int) -> list[int]:
         """Reserve due timers for this node. SKIP LOCKED lets other nodes take the rest at once."""
@@ -183,9 +191,12 @@ class Repository:
 
     def mark_message_started(self, message_id: str, now: datetime) -> bool:
         """Only one transaction can move a message from waiting to started."""
-        result = self.session.execute(
-            update(Message)
-            .where(Message.id == message_id, Message.status.in_(ROUTABLE))
+        # On the table, in the transaction's connection: no search of the session's rows for the
+        # message (the ORM's bulk update evaluates its WHERE on each) and no autoflush.
+        messages = Message.__table__
+        result = self.session.connection().execute(
+            update(messages)
+            .where(messages.c.id == message_id, messages.c.status.in_(ROUTABLE))
             .values(status=MessageStatus.STARTED, routed_at=now, lease_owner=None, lease_until=None)
         )
         return result.rowcount == 1
@@ -200,11 +211,16 @@ class Repository:
         ))
 
     def buffered_matching(self, name: str, key: str, now: datetime) -> list[str]:
-        return list(self.session.scalars(
-            select(Message.id)
-            .where(Message.name == name, Message.correlation_key == key,
-                   Message.status.in_((MessageStatus.BUFFERED, MessageStatus.RETAINED)), Message.expires_at > now)
-            .order_by(Message.created_at)
+        """Buffered (or retained) messages for a catch that begins waiting. On the table, without
+        autoflush: what this transaction wrote is no buffered message (its outbox rows are
+        pending), so the step's rows are flushed once, after."""
+        messages = Message.__table__
+        return list(self.session.connection().scalars(
+            select(messages.c.id)
+            .where(messages.c.name == name, messages.c.correlation_key == key,
+                   messages.c.status.in_((MessageStatus.BUFFERED, MessageStatus.RETAINED)),
+                   messages.c.expires_at > now)
+            .order_by(messages.c.created_at)
         ))
 
     def buffered_with_receiver(self, now: datetime, limit: int) -> list[str]:
