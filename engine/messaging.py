@@ -147,26 +147,30 @@ def _route_to_one(ctx: CommandContext, message_id: str) -> str:
     """Route and deliver in the receiver's one step, when the message is this node's to route,
     is not kept after delivery, and exactly one instance waits for it."""
     starters = _STARTERS.setdefault(ctx.processes, set())
-    found = {}
 
-    def locate(uow) -> str:
-        message = uow.repo.message(message_id)
-        if message.status not in ROUTABLE:
-            raise _Settled(message.status)
-        if message.name in starters or message.lease_owner != ctx.config.node_name \
-                or message.lease_until <= utc_naive(ctx.now()) or _retained(ctx, message):
-            raise _Unsure()
-        receivers = uow.repo.message_receivers(message.name, message.correlation_key)
-        if len(receivers) != 1:
-            raise _Unsure()
-        found["message"] = message  # the session holds rows weakly
-        return receivers[0]
+    def in_step(tx: CommandContext):
+        found = {}
 
-    def operate(uow, instance, workflow):
-        return _delivered(ctx, uow, instance, workflow, found["message"], close=True)
+        def locate(uow) -> str:
+            message = uow.repo.message(message_id)
+            if message.status not in ROUTABLE:
+                raise _Settled(message.status)
+            if message.name in starters or message.lease_owner != tx.config.node_name \
+                    or message.lease_until <= utc_naive(tx.now()) or _retained(tx, message):
+                raise _Unsure()
+            receivers = uow.repo.message_receivers(message.name, message.correlation_key)
+            if len(receivers) != 1:
+                raise _Unsure()
+            found["message"] = message  # the session holds rows weakly
+            return receivers[0]
+
+        def operate(uow, instance, workflow):
+            return _delivered(tx, uow, instance, workflow, found["message"], close=True)
+
+        return step(tx, locate, operate)
 
     try:
-        outcome = ctx.transaction(lambda tx: step(tx, locate, operate))
+        outcome = ctx.transaction(in_step)
     except StepFailed:  # the receiver is in error now, as the general way's delivery would find
         def close(tx: CommandContext) -> str:
             plan = _Plan(None, (), False, tx.uow.repo.message(message_id).expires_at)
