@@ -45,13 +45,9 @@ from .commands import (
     Sweep,
     TerminateInstance,
 )
-from .config import EngineConfig
+from .config import DEFAULT_DISTRIBUTION_KEY, EngineConfig
 from .definitions import read_xml
 from .demo import state as demo_time
-from .distribution import current_key as current_distribution_key
-from .distribution import normalised as normalised_distribution_key
-from .distribution import placement_counts
-from .distribution import standing as placement_standing
 from .errors import (
     ConcurrentUpdate,
     DeploymentRejected,
@@ -64,6 +60,7 @@ from .errors import (
     Problem,
     StepFailed,
 )
+from .form_options import OptionReader
 from .form_store import FORM_KEY, MAX_FORM_BYTES, canonical
 from .incidents import incidents as list_incidents
 from .migrate import upgrade as migrate_database
@@ -73,22 +70,23 @@ from .roles import DeclaredRoles, declared_roles
 from .scheduler import start_background
 from .service import Engine, build_engine
 from .statuses import ACTIVE, FINISHED, InstanceStatus, MessageStatus, TaskState, WaitKind
+from .stepping import current_settings
 
 ACTIVE_STATUSES = ACTIVE
 
 __all__ = [
     "ACTIVE", "ACTIVE_STATUSES", "Account", "Actor", "AdvanceDemoClock", "ClaimTask", "Clock",
-    "CompleteTask", "ConcurrentUpdate", "CorrelateMessage", "DeclaredRoles", "Deploy", "DeployForm",
-    "DeploymentRejected", "DetectStalls", "EndSessions", "Engine", "EngineConfig", "EngineError",
-    "FINISHED", "FORM_KEY", "Forbidden", "FrozenClock", "INBOX_SORTS", "InstanceStatus",
-    "InvalidInput", "InvalidState", "MAX_FORM_BYTES", "MessageStatus", "MigrateInstance",
-    "MigrateVersion", "NotFound", "NotYours", "PROCESSES_DIR", "Page", "Problem", "ROLES",
-    "RecordAccess", "ReleaseTask", "Requirement", "ResetInstance", "ResumeInstance",
-    "RetryIncident", "RetryInstance", "StartInstance", "StepFailed", "SuspendInstance", "Sweep",
-    "TaskState", "TerminateInstance", "WaitKind", "add_organisation", "add_user", "build_engine",
-    "by_password", "by_session", "by_token", "canonical", "current_distribution_key",
-    "declared_roles", "demo_time", "deploy_initial", "engine_cli", "list_incidents",
-    "migrate_database", "normalised_distribution_key", "open_engine", "organisation_exists",
-    "placement_counts", "placement_standing", "read_xml", "session_generation", "sign_in_external",
-    "start_background", "username_is_external", "users_with_password", "utc_naive",
+    "CompleteTask", "ConcurrentUpdate", "CorrelateMessage", "DEFAULT_DISTRIBUTION_KEY",
+    "DeclaredRoles", "Deploy", "DeployForm", "DeploymentRejected", "DetectStalls", "EndSessions",
+    "Engine", "EngineConfig", "EngineError", "FINISHED", "FORM_KEY", "Forbidden", "FrozenClock",
+    "INBOX_SORTS", "InstanceStatus", "InvalidInput", "InvalidState", "MAX_FORM_BYTES",
+    "MessageStatus", "MigrateInstance", "MigrateVersion", "NotFound", "NotYours", "OptionReader",
+    "PROCESSES_DIR", "Page", "Problem", "ROLES", "RecordAccess", "ReleaseTask", "Requirement",
+    "ResetInstance", "ResumeInstance", "RetryIncident", "RetryInstance", "StartInstance",
+    "StepFailed", "SuspendInstance", "Sweep", "TaskState", "TerminateInstance", "WaitKind",
+    "add_organisation", "add_user", "build_engine", "by_password", "by_session", "by_token",
+    "canonical", "current_settings", "declared_roles", "demo_time", "deploy_initial", "engine_cli",
+    "list_incidents", "migrate_database", "open_engine", "organisation_exists", "read_xml",
+    "session_generation", "sign_in_external", "start_background", "username_is_external",
+    "users_with_password", "utc_naive",
 ]

@@ -33,7 +33,7 @@ class EngineConfig:
     # (settings['reserved_min_share']); below it at the fulfilment date, a correction request.
     reserved_min_share: float = 0.3
     # {district: share} (settings['distribution_key']): orders the vacancies offered when a
-    # participant is matched, and the follow-up's placements per district (engine/distribution.py).
+    # participant is matched, and the follow-up's placements per district (goteborg/distribution.py).
     distribution_key: dict = field(default_factory=lambda: dict(DEFAULT_DISTRIBUTION_KEY))
     # The socio-economic estimate: value to society (SEK) per person by outcome. The national
     # agency's example: a 12-month job for a newly arrived person is worth over 200,000 SEK.

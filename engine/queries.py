@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from forms import option_providers, with_options
 
 from . import stepping
-from .form_options import DATA_PROVIDERS, form_options
+from .form_options import data_providers, form_options
 from .form_store import FormStore
 from .inbox import INBOX_SORTS, inbox_page  # noqa: F401 (INBOX_SORTS: part of the surface)
 from .models import (
@@ -61,7 +61,7 @@ class Queries:
             row = fetch(session, TaskRow, task_id, "task")
             schema = self._forms.schema(row.form_key, row.form_version)
             # choices that depend on the task's own data (its bids, its procurement) need that data
-            data = self.task_data(task_id) if schema and option_providers(schema) & DATA_PROVIDERS else None
+            data = self.task_data(task_id) if schema and option_providers(schema) & data_providers() else None
             return filled_form(session, self._forms, row.form_key, row.form_version, data)
 
     def inbox(self, organisation: str | None, username: str | None = None, **options) -> Page:

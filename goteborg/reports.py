@@ -8,8 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from engine import current_distribution_key, normalised_distribution_key, placement_counts, placement_standing
-
+from .distribution import current_key, normalised, placement_counts, standing
 from .roles import PARTICIPANT, PHASES, PROCUREMENT, SUPPLIER, Roles, roles
 
 REQUIREMENT_KINDS = ("dialogue", "binding", "reserved")
@@ -72,9 +71,8 @@ def follow_up(engine, socio_economic_values: dict[str, int],
     figures.bidders_released = sum(1 for s in facts.get("supplier", []) if s.get("tender_closed")
                                    and s.get("supplier_id") not in s["tender_closed"].get("bidders", []))
     _phases(figures, engine, declared, participants)
-    key = normalised_distribution_key(distribution_key) if distribution_key is not None \
-        else current_distribution_key()
-    figures.placements_by_district = placement_standing(
+    key = normalised(distribution_key) if distribution_key is not None else current_key()
+    figures.placements_by_district = standing(
         placement_counts(facts.get("procurement", []), facts.get("supplier", []), participants), key)
     return figures
 

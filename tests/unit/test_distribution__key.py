@@ -3,7 +3,7 @@ orders the vacancies offered in matching and fills the follow-up."""
 from collections import Counter
 
 from engine.config import DEFAULT_DISTRIBUTION_KEY, EngineConfig
-from engine.distribution import normalised, placement_counts, standing
+from goteborg.distribution import normalised, placement_counts, standing
 
 
 def test_the_key_is_a_model_setting_read_from_the_environment(monkeypatch):

@@ -2,20 +2,15 @@
 each district should get. Placements are counted by the district of the vacancy they fill (where
 the work is, given by the supplier in its recruitment need); a vacancy without one counts for the
 participant's own district. Both the follow-up (goteborg/reports.py) and the vacancy list offered
-when a participant is matched (engine/form_options.py) read the standing from here, so what
+when a participant is matched (goteborg/options.py) read the standing from here, so what
 steers matching is what the follow-up shows."""
 from __future__ import annotations
 
-import json
 from collections import Counter
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from engine import DEFAULT_DISTRIBUTION_KEY, OptionReader, current_settings
 
-from .config import DEFAULT_DISTRIBUTION_KEY
-from .models import InstanceFacts
-from .roles import processes_with
-from .stepping import current_settings
+from .roles import PARTICIPANT, PROCUREMENT, SUPPLIER, Roles
 
 UNKNOWN_DISTRICT = "okänd"
 
@@ -66,17 +61,9 @@ def standing(counts: Counter, key: dict[str, float]) -> dict[str, dict]:
     return rows
 
 
-def facts_by_process(session: Session, processes: tuple[str, ...]) -> dict[str, list[dict]]:
-    found: dict[str, list[dict]] = {name: [] for name in processes}
-    for row in session.scalars(select(InstanceFacts).where(InstanceFacts.process_key.in_(processes))):
-        found[row.process_key].append(json.loads(row.facts))
-    return found
-
-
-def district_standing(session: Session, key: dict[str, float] | None = None) -> dict[str, dict]:
-    """The standing now; the processes found by their roles (kedja:modelRole, engine/roles.py)."""
-    facts = [[f for found in facts_by_process(session, tuple(processes_with(session, role, fallback))).values()
-              for f in found]
-             for role, fallback in (("procurement", "procurement"), ("supplier", "supplier"),
-                                    ("participant", "target_group"))]
+def district_standing(reader: OptionReader, key: dict[str, float] | None = None) -> dict[str, dict]:
+    """The standing now; the processes found by their roles (goteborg/roles.py)."""
+    declared = Roles(reader.roles())
+    facts = [[facts for _id, _key, facts in reader.facts_of(declared.processes(role))]
+             for role in (PROCUREMENT, SUPPLIER, PARTICIPANT)]
     return standing(placement_counts(*facts), key if key is not None else current_key())
