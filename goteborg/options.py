@@ -8,9 +8,8 @@ from __future__ import annotations
 from engine import OptionReader
 
 from .distribution import current_key, district_standing
-from .roles import CANDIDATE_PROPOSAL, PROCUREMENT, Roles
+from .roles import BID, CANDIDATE_PROPOSAL, PROCUREMENT, Roles
 
-BIDS_MESSAGE = "bid_submitted"
 PLACEMENT_FORMS = {"employment": "anställning", "apprenticeship": "lärlingsanställning", "trainee": "traineeplats",
                    "internship": "praktik"}
 
@@ -76,7 +75,7 @@ def districts(reader: OptionReader, data: dict) -> list[tuple[str, str]]:
 
 def published_procurements(reader: OptionReader, data: dict) -> list[tuple[str, str]]:
     """Procurements open for bids now (waiting for a bid)."""
-    waiting = reader.waiting(BIDS_MESSAGE)
+    waiting = reader.waiting(*sorted(Roles(reader.roles()).messages(BID)))  # the message a bid is
     facts = reader.facts({instance_id for instance_id, _key in waiting})
     choices = {}
     for instance_id, key in waiting:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from engine import DeclaredRoles, Requirement, declared_roles
 
 PROCUREMENT, SUPPLIER, PARTICIPANT = "procurement", "supplier", "participant"
-CANDIDATE_PROPOSAL = "candidate_proposal"
+CANDIDATE_PROPOSAL, BID = "candidate_proposal", "bid"
 # The follow-up's phases of a participant's way to work, in order (lead time and dropouts per phase).
 PHASES = ("identifiering", "utredning", "träning", "matchning", "praktik_anställning", "anställning")
 
@@ -29,11 +29,13 @@ REASONS = {
                   "dem, och varje läsning loggas"),
     CANDIDATE_PROPOSAL: ("the matching form offers the vacancies that wait for it",
                          "matchningsformuläret erbjuder de vakanser som väntar på det"),
+    BID: ("the bid form offers the procurements that wait for it (open for bids)",
+          "anbudsformuläret erbjuder de upphandlingar som väntar på det (öppna för anbud)"),
     **{phase: _PHASES_WHY for phase in PHASES},
 }
 REQUIREMENTS = (
     *(Requirement("process", role, REASONS[role][0]) for role in (PROCUREMENT, SUPPLIER, PARTICIPANT)),
-    Requirement("message", CANDIDATE_PROPOSAL, REASONS[CANDIDATE_PROPOSAL][0]),
+    *(Requirement("message", role, REASONS[role][0]) for role in (CANDIDATE_PROPOSAL, BID)),
     *(Requirement("phase", phase, REASONS[phase][0]) for phase in PHASES),
 )
 SWEDISH_REASONS = dict(REASONS.values())
@@ -43,9 +45,9 @@ SWEDISH_REASONS = dict(REASONS.values())
 # database upgraded from then keeps its access rules and figures; once its owners deploy
 # versions that declare roles, these are not read.
 UNDECLARED = {
-    "procurement": DeclaredRoles("procurement", None, frozenset({PROCUREMENT})),
+    "procurement": DeclaredRoles("procurement", None, frozenset({PROCUREMENT}), {"bid_submitted": frozenset({BID})}),
     "supplier": DeclaredRoles("supplier", None, frozenset({SUPPLIER}),
-                              {CANDIDATE_PROPOSAL: frozenset({CANDIDATE_PROPOSAL})}),
+                              {CANDIDATE_PROPOSAL: frozenset({CANDIDATE_PROPOSAL}), "bid_submitted": frozenset({BID})}),
     "target_group": DeclaredRoles("target_group", None, frozenset({PARTICIPANT}),
                                   {CANDIDATE_PROPOSAL: frozenset({CANDIDATE_PROPOSAL})}, {
         "identify": "identifiering", "assess": "utredning", "work_ability": "utredning", "coordinate": "utredning",

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from engine.definitions import checksum_of, parse_file, read_xml
 from engine.requirements import Requirement, installed_requirements, requirement_problems
 from engine.roles import roles_in
-from goteborg.roles import CANDIDATE_PROPOSAL, PARTICIPANT, PHASES, REQUIREMENTS, Roles
+from goteborg.roles import BID, CANDIDATE_PROPOSAL, PARTICIPANT, PHASES, REQUIREMENTS, Roles
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 TARGET_GROUP = (PROCESSES / "target_group.bpmn").read_text(encoding="utf-8")
@@ -44,6 +44,7 @@ def test_the_model_declares_its_roles_in_the_diagrams():
     assert target_group.phases["match"] == "matchning"
     assert target_group.messages_with(CANDIDATE_PROPOSAL) == {"candidate_proposal"}
     assert roles(SUPPLIER, "supplier").messages_with(CANDIDATE_PROPOSAL) == {"candidate_proposal"}
+    assert roles(SUPPLIER, "supplier").messages_with(BID) == {"bid_submitted"}
 
 
 def test_a_renamed_task_keeps_its_phase_and_a_renamed_process_its_role():

@@ -10,9 +10,11 @@
         { name: "role", isAttr: true, type: "String" }, { name: "organisation", isAttr: true, type: "String" }] },
       { name: "TaskForm", extends: ["bpmn:UserTask"], properties: [
         { name: "formKey", isAttr: true, type: "String" }, { name: "dueIn", isAttr: true, type: "String" },
-        { name: "phase", isAttr: true, type: "String" }] },
-      { name: "ProcessFacts", extends: ["bpmn:Process"], properties: [{ name: "facts", isAttr: true, type: "String" }] },
-      { name: "ExternalMessage", extends: ["bpmn:Message"], properties: [{ name: "external", isAttr: true, type: "String" }] },
+        { name: "phase", isAttr: true, type: "String" }, { name: "followUpPhase", isAttr: true, type: "String" }] },
+      { name: "ProcessFacts", extends: ["bpmn:Process"], properties: [{ name: "facts", isAttr: true, type: "String" },
+        { name: "modelRole", isAttr: true, type: "String" }] },
+      { name: "ExternalMessage", extends: ["bpmn:Message"], properties: [{ name: "external", isAttr: true, type: "String" },
+        { name: "modelRole", isAttr: true, type: "String" }] },
     ],
   };
   const NEW_DIAGRAM = `<?xml version="1.0" encoding="UTF-8"?>
@@ -193,11 +195,18 @@
       text("Ska vara klar inom (kedja:dueIn)", bo.get("kedja:dueIn"), (v) => set(element, { "kedja:dueIn": v }),
         { placeholder: "'P14D'" });
       text("Fas (kedja:phase)", bo.get("kedja:phase"), (v) => set(element, { "kedja:phase": v }));
+      // What the key figures count the task under; keep it when the task is renamed or replaced.
+      text("Fas i nyckeltalen (kedja:followUpPhase)", bo.get("kedja:followUpPhase"),
+        (v) => set(element, { "kedja:followUpPhase": v || undefined }), { placeholder: "matchning" });
     }
     if (element.type === "bpmn:Participant" && bo.processRef) {
       heading("Process");
       text("Nyckeltal (kedja:facts)", bo.processRef.get("kedja:facts"),
         (v) => modeling.updateModdleProperties(element, bo.processRef, { "kedja:facts": v || undefined }));
+      // What the process is to the model (participant: its cases hold personal data).
+      text("Roll i modellen (kedja:modelRole)", bo.processRef.get("kedja:modelRole"),
+        (v) => modeling.updateModdleProperties(element, bo.processRef, { "kedja:modelRole": v || undefined }),
+        { placeholder: "participant" });
     }
     const definition = (bo.eventDefinitions || [])[0];
     const messageHolder = definition && definition.$type === "bpmn:MessageEventDefinition" ? definition
