@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_DOC = ROOT / "docs" / "settings.md"
-PRODUCT_CODE = ("engine", "api", "forms")  # what the service reads at run time
+PRODUCT_CODE = ("engine", "api", "forms", "goteborg")  # what the service reads at run time
 ALL_CODE = (*PRODUCT_CODE, "tests", "bench")  # where a documented name may come from
 NAME = re.compile(r"KEDJA_[A-Z0-9_]+")
 WHOLE_NAME = re.compile(r"^KEDJA_[A-Z0-9_]+$")
