@@ -52,7 +52,8 @@ class FollowUp(MethodView):
     def get(self):
         """The key figures; CSV with Accept: text/csv."""
         config = engine().config
-        figures = follow_up(engine(), config.socio_economic_values, config.distribution_key).as_dict()
+        figures = follow_up(engine(), config.settings["socio_economic_values"],
+                            config.settings["distribution_key"]).as_dict()
         if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
             return Response(figures_csv(figures), mimetype="text/csv")
         return jsonify(figures)  # a Response: flask-smorest dumps only what is not (the schema is a dict)

@@ -45,7 +45,7 @@ from .commands import (
     Sweep,
     TerminateInstance,
 )
-from .config import DEFAULT_DISTRIBUTION_KEY, EngineConfig
+from .config import EngineConfig
 from .definitions import read_xml
 from .demo import state as demo_time
 from .errors import (
@@ -76,7 +76,7 @@ ACTIVE_STATUSES = ACTIVE
 
 __all__ = [
     "ACTIVE", "ACTIVE_STATUSES", "Account", "Actor", "AdvanceDemoClock", "ClaimTask", "Clock",
-    "CompleteTask", "ConcurrentUpdate", "CorrelateMessage", "DEFAULT_DISTRIBUTION_KEY",
+    "CompleteTask", "ConcurrentUpdate", "CorrelateMessage",
     "DeclaredRoles", "Deploy", "DeployForm", "DeploymentRejected", "DetectStalls", "EndSessions",
     "Engine", "EngineConfig", "EngineError", "FINISHED", "FORM_KEY", "Forbidden", "FrozenClock",
     "INBOX_SORTS", "InstanceStatus", "InvalidInput", "InvalidState", "MAX_FORM_BYTES",

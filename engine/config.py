@@ -1,19 +1,32 @@
 """Settings as a dataclass; `from_env` reads the KEDJA_* environment variables."""
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import os
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 
-# The geographic distribution key: each district's share of the city's placements. Göteborg's
-# ten former district committees, weighted towards the districts with the most people far from
-# the labour market (a made-up default; KEDJA_DISTRIBUTION_KEY sets the city's own).
-DEFAULT_DISTRIBUTION_KEY = {
-    "Angered": 0.16, "Östra Göteborg": 0.14, "Västra Hisingen": 0.11, "Norra Hisingen": 0.10, "Lundby": 0.09,
-    "Centrum": 0.08, "Majorna-Linné": 0.08, "Askim-Frölunda-Högsbo": 0.08, "Västra Göteborg": 0.08,
-    "Örgryte-Härlanda": 0.08,
-}
+MODEL_ENTRY_POINTS = "kedja.model"
 
+
+@functools.cache
+def _model_packages() -> tuple:
+    """The installed model packages (entry point group `kedja.model`), by name."""
+    return tuple(entry.load() for entry in sorted(entry_points(group=MODEL_ENTRY_POINTS), key=lambda e: e.name))
+
+
+def installed_settings(from_env: bool) -> dict:
+    """The model packages' settings: their defaults, or (`from_env`) what the environment sets."""
+    values: dict = {}
+    for package in _model_packages():
+        values.update(package.settings_from_env() if from_env else package.default_settings())
+    return values
+
+
+def installed_diagram_settings() -> tuple[str, ...]:
+    return tuple(name for package in _model_packages() for name in package.diagram_settings)
 
 def _default_sqlite_url() -> str:
     return "sqlite:///" + os.path.abspath(os.path.join("var", "kedja.db"))
@@ -24,22 +37,11 @@ class EngineConfig:
     database_url: str = field(default_factory=_default_sqlite_url)
     # PostgreSQL only: the schema to use (tests give each run its own).
     database_schema: str | None = None
-    # Screening (Göteborg's rule): a procurement is a candidate for an employment requirement
-    # if it runs at least this many months and needs more than this many workers. Diagrams read
-    # them as settings['screening_min_months'] and settings['screening_min_workers'].
-    screening_min_months: int = 4
-    screening_min_workers: int = 1
-    # A reserved contract: at least this share of the staff comes from the target groups
-    # (settings['reserved_min_share']); below it at the fulfilment date, a correction request.
-    reserved_min_share: float = 0.3
-    # {district: share} (settings['distribution_key']): orders the vacancies offered when a
-    # participant is matched, and the follow-up's placements per district (goteborg/distribution.py).
-    distribution_key: dict = field(default_factory=lambda: dict(DEFAULT_DISTRIBUTION_KEY))
-    # The socio-economic estimate: value to society (SEK) per person by outcome. The national
-    # agency's example: a 12-month job for a newly arrived person is worth over 200,000 SEK.
-    socio_economic_values: dict = field(default_factory=lambda: {
-        "employment": 200_000, "apprenticeship": 150_000, "trainee": 120_000, "internship": 60_000,
-        "other_occupation": 40_000})
+    # The model packages' settings by name (the Göteborg model's: screening, reserved share,
+    # distribution key, socio-economic values, goteborg/settings.py); diagrams read those the
+    # package shows them as settings['screening_min_months'] etc. Default: the installed model
+    # packages' defaults; `from_env` reads their KEDJA_* variables.
+    settings: dict = field(default_factory=lambda: installed_settings(from_env=False))
     # Stall detection: thresholds (seconds) that override engine.stalls.DEFAULT_THRESHOLDS,
     # keyed "*", a process key or "process/element", e.g. {"procurement": {"message_wait": 86400}}.
     stall_thresholds: dict = field(default_factory=dict)
@@ -96,10 +98,9 @@ class EngineConfig:
     node_name: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
 
     def model_settings(self) -> dict:
-        """The settings diagrams may read."""
-        return {"screening_min_months": self.screening_min_months,
-                "screening_min_workers": self.screening_min_workers, "reserved_min_share": self.reserved_min_share,
-                "distribution_key": dict(self.distribution_key)}
+        """The settings diagrams may read (those the model packages show them)."""
+        return {name: copy.deepcopy(self.settings[name]) for name in installed_diagram_settings()
+                if name in self.settings}
 
     @staticmethod
     def from_env(**overrides) -> "EngineConfig":
@@ -112,8 +113,6 @@ class EngineConfig:
             values["max_bpmn_bytes"] = int(size)
         if forms_dir := os.environ.get("KEDJA_FORMS_DIR"):
             values["forms_dir"] = forms_dir
-        if socio := os.environ.get("KEDJA_SOCIO_ECONOMIC_VALUES"):  # JSON: {"employment": 200000, ...}
-            values["socio_economic_values"] = json.loads(socio)
         if lease := os.environ.get("KEDJA_LEASE_SECONDS"):
             values["lease_seconds"] = int(lease)
         if stalls := os.environ.get("KEDJA_STALL_THRESHOLDS"):  # JSON, see stall_thresholds
@@ -132,14 +131,8 @@ class EngineConfig:
                            ("inline_route_ms", float), ("routing_threads", int), ("sweep_threads", int)):
             if value := os.environ.get(f"KEDJA_{name.upper()}"):
                 values[name] = kind(value)
-        for name in ("screening_min_months", "screening_min_workers"):
-            if value := os.environ.get(f"KEDJA_{name.upper()}"):
-                values[name] = int(value)
-        if key := os.environ.get("KEDJA_DISTRIBUTION_KEY"):  # JSON: {"Angered": 0.2, ...}
-            values["distribution_key"] = json.loads(key)
-        if value := os.environ.get("KEDJA_RESERVED_MIN_SHARE"):
-            values["reserved_min_share"] = float(value)
         from .requirements import installed_requirements  # here: it reads diagrams, which need this module
         values["model_requirements"] = installed_requirements()
+        values["settings"] = installed_settings(from_env=True)
         values.update(overrides)
         return EngineConfig(**values)

@@ -15,8 +15,10 @@ engine and whose choice providers the engine's forms use.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import settings
 from .options import DATA_PROVIDERS, OPTION_PROVIDERS
 from .roles import REQUIREMENTS
 
@@ -30,6 +32,10 @@ class ModelPackage:
     requirements: tuple
     option_providers: dict
     data_providers: frozenset
+    default_settings: Callable[[], dict]  # the settings' defaults, by name
+    settings_from_env: Callable[[], dict]  # the same with what KEDJA_* variables set
+    diagram_settings: tuple  # the settings diagrams read as settings['name']
 
 
-MODEL = ModelPackage("goteborg", REQUIREMENTS, OPTION_PROVIDERS, DATA_PROVIDERS)
+MODEL = ModelPackage("goteborg", REQUIREMENTS, OPTION_PROVIDERS, DATA_PROVIDERS, settings.defaults,
+                     settings.from_env, settings.DIAGRAM_SETTINGS)

@@ -67,13 +67,15 @@ def simulate(procurements: int, participants: int, seed: int, database_url: str 
         config = EngineConfig(database_url=database_url or f"sqlite:///{tmp}/simulation.db")
         engine = Engine(config, FrozenClock(START))
         migrate_database(engine.sql_engine)
-        plan = make_plan(procurements, participants, seed, config.screening_min_months, config.screening_min_workers)
+        plan = make_plan(procurements, participants, seed, config.settings["screening_min_months"],
+                         config.settings["screening_min_workers"])
         simulation = Simulation(engine, plan, seed, PROCESSES_DIR)
         started = time.perf_counter()
         with click.progressbar(length=WEEKS, label="Simulerar vecka för vecka", file=sys.stderr) as bar:
             simulation.run(bar.update)
         elapsed = time.perf_counter() - started
-        figures = follow_up(engine, config.socio_economic_values, config.distribution_key).as_dict()
+        figures = follow_up(engine, config.settings["socio_economic_values"],
+                            config.settings["distribution_key"]).as_dict()
         engine.dispose()
     if as_json:
         click.echo(json.dumps(figures, indent=2, ensure_ascii=False, default=str))
@@ -86,7 +88,8 @@ def simulate(procurements: int, participants: int, seed: int, database_url: str 
 def report() -> None:
     """Print the follow-up figures (nyckeltal) as JSON."""
     engine = open_engine()
-    figures = follow_up(engine, engine.config.socio_economic_values, engine.config.distribution_key)
+    figures = follow_up(engine, engine.config.settings["socio_economic_values"],
+                        engine.config.settings["distribution_key"])
     click.echo(json.dumps(figures.as_dict(), indent=2, ensure_ascii=False))
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from engine import DEFAULT_DISTRIBUTION_KEY, OptionReader, current_settings
+from engine import OptionReader, current_settings
 
 from .roles import PARTICIPANT, PROCUREMENT, SUPPLIER, Roles
+from .settings import DEFAULT_DISTRIBUTION_KEY
 
 UNKNOWN_DISTRICT = "okänd"
 

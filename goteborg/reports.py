@@ -56,7 +56,7 @@ class FollowUpFigures:
 
 def follow_up(engine, socio_economic_values: dict[str, int],
               distribution_key: dict[str, float] | None = None) -> FollowUpFigures:
-    """The figures now; `distribution_key`: the engine's (EngineConfig.distribution_key), None:
+    """The figures now; `distribution_key`: the engine's (its settings['distribution_key']), None:
     the one of the command running (the default outside one)."""
     declared = roles(engine)
     facts = _facts(engine, declared)

@@ -14,7 +14,8 @@ bp = Blueprint("followup", __name__, url_prefix="/uppfoljning")
 
 def _figures() -> dict:
     engine = current_app.extensions["kedja"]
-    return follow_up(engine, engine.config.socio_economic_values, engine.config.distribution_key).as_dict()
+    return follow_up(engine, engine.config.settings["socio_economic_values"],
+                     engine.config.settings["distribution_key"]).as_dict()
 
 
 @bp.get("")

@@ -218,7 +218,7 @@ def test_full_chain(chain):
     assert undelivered == [("procurement_closed", "expired")]
 
     # The follow-up figures, against what was counted by hand from the story above.
-    figures = follow_up_figures(c.engine, c.engine.config.socio_economic_values).as_dict()
+    figures = follow_up_figures(c.engine, c.engine.config.settings["socio_economic_values"]).as_dict()
     assert (figures["service_procurements"], figures["service_with_requirement"]) == (1, 1)
     assert (figures["share_with_requirement"], figures["share_goal"]) == (1.0, 0.5)
     assert figures["share_by_organisation"] == {HIGAB: {"services": 1, "with_requirement": 1, "share": 1.0}}

@@ -92,7 +92,7 @@ def test_procurements_that_end_early_release_their_participants_and_bidders(chai
     assert c.status(too_late) == "completed"
     assert c.data(too_late)["tender_closed"]["reason"] == "no_bids"
 
-    figures = follow_up_figures(c.engine, c.engine.config.socio_economic_values).as_dict()
+    figures = follow_up_figures(c.engine, c.engine.config.settings["socio_economic_values"]).as_dict()
     # Hand count: P-A1, P-A2, P-B1 released; S1, S2 (UPH-A) and S3 (UPH-C) released.
     assert (figures["participants_released"], figures["bidders_released"]) == (3, 3)
     assert figures["requirements_by_kind"] == {"dialogue": 0, "binding": 1, "reserved": 0}
@@ -176,7 +176,7 @@ def test_early_bid_internship_to_employment_and_a_dropout_right_after_the_follow
     members = procurement_chain(c.engine, uph)
     assert {m["business_key"] for m in members["participant"]} == {"P-D1", "P-D2", "P-E1"}
 
-    figures = follow_up_figures(c.engine, c.engine.config.socio_economic_values).as_dict()
+    figures = follow_up_figures(c.engine, c.engine.config.settings["socio_economic_values"]).as_dict()
     # Hand count: Anna employed after her internship (one certificate); Bashir dropped out, no outcome.
     assert figures["people_by_outcome"] == {"employment": 1, "apprenticeship": 0, "trainee": 0,
                                             "internship": 0, "other_occupation": 0}

@@ -89,7 +89,7 @@ def test_no_bids_after_a_binding_requirement_releases_its_participants_at_once(c
     assert c.elements(late) == ["released"]
     assert c.status(other) == "waiting"
 
-    figures = follow_up_figures(c.engine, c.engine.config.socio_economic_values).as_dict()
+    figures = follow_up_figures(c.engine, c.engine.config.settings["socio_economic_values"]).as_dict()
     # Hand count: P-N1, P-N2 and P-N3 moved on; P-N4 told, its case owner has not answered yet.
     assert figures["participants_released"] == 3
     assert figures["requirements_by_kind"] == {"dialogue": 0, "binding": 2, "reserved": 0}

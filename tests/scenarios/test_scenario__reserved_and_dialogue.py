@@ -86,7 +86,7 @@ def test_reserved_contracts_and_dialogue_requirements_are_followed_up(chain):
         c.complete(procurement, "final_report", SUPPORT, {"outcome": "partly"})
         assert c.status(procurement) == "completed"
 
-    figures = follow_up_figures(c.engine, c.engine.config.socio_economic_values).as_dict()
+    figures = follow_up_figures(c.engine, c.engine.config.settings["socio_economic_values"]).as_dict()
     assert figures["requirements_by_kind"] == {"dialogue": 1, "binding": 0, "reserved": 2}
     assert figures["reserved_contracts"] == [
         {"procurement_id": "UPH-R1", "staff_share": 0.4, "meets_rule": True},

@@ -2,8 +2,9 @@
 orders the vacancies offered in matching and fills the follow-up."""
 from collections import Counter
 
-from engine.config import DEFAULT_DISTRIBUTION_KEY, EngineConfig
+from engine.config import EngineConfig
 from goteborg.distribution import normalised, placement_counts, standing
+from goteborg.settings import DEFAULT_DISTRIBUTION_KEY
 
 
 def test_the_key_is_a_model_setting_read_from_the_environment(monkeypatch):
