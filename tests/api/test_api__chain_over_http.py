@@ -66,7 +66,10 @@ def test_a_procurement_chain_over_http(call, engine, clock):
     form = call("GET", f"/api/v1/tasks/{match['id']}", "support").json["form"]
     assert form["properties"]["vacancy_id"]["enum"] == [f"{UPH}/Bygg AB-1"]
     assert form["properties"]["vacancy_id"]["x-kedja-labels"] == [
-        f"Trädgårdsarbetare – Bygg AB – anställning – start 2026-06-01 – upphandling {UPH} (deltagarens)"]
+        # What the caseworker recognises: the job, the employer, the district (none given here),
+        # the kind of place, the start, and the participant's own procurement by name.
+        f"Trädgårdsarbetare – Bygg AB – stadsdel ej angiven – anställning – start 2026-06-01 – "
+        f"upphandling Grönyteskötsel ({UPH}), deltagarens"]
     do("support", "match", {"matching_outcome": "propose", "vacancy_id": f"{UPH}/Bygg AB-1",
                             "cv_summary": "Körkort, två års erfarenhet"})
     decision = [t for t in call("GET", "/api/v1/tasks", "bygg").json["items"] if t["element_id"] == "decide_candidate"]
