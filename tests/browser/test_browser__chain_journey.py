@@ -63,10 +63,14 @@ class Person:
         row.first.get_by_role("link", name=name).click()
         expect(self.page.get_by_role("heading", level=1)).to_contain_text(name)
         self.fill(values)
-        if shot:
-            snap(self.page, shot)
+        self.before_completing(shot)
         self.page.get_by_role("button", name="Slutför").click()
         expect(self.page.locator(".flash").first).to_contain_text(f"Klart: {name}")
+
+    def before_completing(self, shot: str | None) -> None:
+        """The filled-in task page, before Slutför: a screenshot when asked for."""
+        if shot:
+            snap(self.page, shot)
 
     def start(self, link: str, values: dict) -> None:
         self.page.goto("/")
