@@ -273,6 +273,15 @@ class Queries:
         with self._session_factory() as session:
             return list(session.scalars(select(ProcessDefinition.key).distinct().order_by(ProcessDefinition.key)))
 
+    def process_names(self) -> dict[str, str]:
+        """Each deployed process's name in its latest version (where the diagram gives one)."""
+        latest = select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version")).group_by(
+            ProcessDefinition.key).subquery()
+        same = (ProcessDefinition.key == latest.c.key) & (ProcessDefinition.version == latest.c.version)
+        with self._session_factory() as session:
+            return {key: name for key, name in session.execute(
+                select(ProcessDefinition.key, ProcessDefinition.name).join(latest, same)) if name}
+
     def latest_definitions(self) -> list[ProcessDefinition]:
         """The latest version of each deployed process."""
         latest = select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version")).group_by(

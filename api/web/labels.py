@@ -16,8 +16,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context
 from lxml import etree
+
+from ..auth import engine
 
 STATUSES = {"running": "Pågår", "waiting": "Väntar", "completed": "Avslutad", "error": "Fel",
             "suspended": "Pausad", "terminated": "Avbruten"}
@@ -120,7 +122,20 @@ LABELS = {"status": STATUSES, "process": PROCESSES, "stall": STALL_REASONS, "mes
 
 
 def status_label(code: str | None, kind: str = "status") -> str:
-    return LABELS[kind].get(code or "", code or "")
+    found = LABELS[kind].get(code or "")
+    if found is None and kind == "process" and code:
+        return _deployed_process_names().get(code, code)
+    return found if found is not None else (code or "")
+
+
+def _deployed_process_names() -> dict[str, str]:
+    """A process the model's labels do not know (an owner's new one, or one renamed) is named as
+    its diagram names it, read once per request."""
+    if not has_request_context():
+        return {}
+    if "process_names" not in g:
+        g.process_names = engine().queries.process_names()
+    return g.process_names
 
 
 # --- values the Swedish way -------------------------------------------------------------------

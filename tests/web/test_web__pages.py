@@ -6,9 +6,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine.commands import Actor, CompleteTask, Deploy
+from engine.commands import Actor, CompleteTask, Deploy, StartInstance
 from engine.models import AccessLog
 
+from ..helpers import fixture_bytes
 from .conftest import start_participant
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
@@ -254,3 +255,11 @@ def test_administrators_move_a_case_to_a_newer_version_or_see_why_not(browser, e
     assert "Flytta från version 2 till" in page and '<option value="2">' not in page
     admin.post(f"/admin/instances/{instance_id}/migrate", {"version": "ett"})
     assert "Välj versionen" in admin.get(f"/cases/{instance_id}").get_data(as_text=True)
+
+
+def test_a_process_an_owner_adds_is_named_as_its_diagram_names_it(browser, engine):
+    engine.execute(Deploy((("intyg.bpmn", fixture_bytes("intyg.bpmn")),), source="file"))
+    engine.execute(StartInstance("intyg", {}, business_key="I-1"))
+    page = browser("af").get("/").get_data(as_text=True)
+    row = page[page.index("I-1") - 600:page.index("I-1")]
+    assert "Intygsprocessen" in row and ">intyg<" not in row  # the diagram's name, not its key
