@@ -92,6 +92,9 @@ def test_an_owner_makes_a_form_puts_it_in_a_process_and_a_caseworker_fills_it_in
     expect(picker.locator("option", has_text="Komplettering av ansökan (komplettering)")).to_have_count(1)
     picker.select_option("komplettering")
     expect(page.get_by_role("link", name="Redigera formuläret")).to_have_attribute("href", "/formular/komplettering")
+    expect(page.get_by_label("Fas i nyckeltalen (kedja:followUpPhase)")).to_have_attribute(
+        "placeholder", "t.ex. matchning (tomt: räknas inte)")  # a hint in Swedish, no value of its own
+    snap(page, "journey_modeller_task_properties")
     page.get_by_role("button", name="Driftsätt ny version").click()
     expect(page.locator("#status")).to_contain_text("Version 2 av intyg är driftsatt")
     expect(page.locator("#version-list li").first).to_contain_text("Version 2")  # no reload

@@ -197,7 +197,7 @@
       text("Fas (kedja:phase)", bo.get("kedja:phase"), (v) => set(element, { "kedja:phase": v }));
       // What the key figures count the task under; keep it when the task is renamed or replaced.
       text("Fas i nyckeltalen (kedja:followUpPhase)", bo.get("kedja:followUpPhase"),
-        (v) => set(element, { "kedja:followUpPhase": v || undefined }), { placeholder: "matchning" });
+        (v) => set(element, { "kedja:followUpPhase": v || undefined }), { placeholder: "t.ex. matchning (tomt: räknas inte)" });
     }
     if (element.type === "bpmn:Participant" && bo.processRef) {
       heading("Process");
@@ -206,7 +206,7 @@
       // What the process is to the model (participant: its cases hold personal data).
       text("Roll i modellen (kedja:modelRole)", bo.processRef.get("kedja:modelRole"),
         (v) => modeling.updateModdleProperties(element, bo.processRef, { "kedja:modelRole": v || undefined }),
-        { placeholder: "participant" });
+        { placeholder: "deltagare: participant, upphandling: procurement, leverantör: supplier" });
     }
     const definition = (bo.eventDefinitions || [])[0];
     const messageHolder = definition && definition.$type === "bpmn:MessageEventDefinition" ? definition
