@@ -50,11 +50,16 @@ def test_an_ordinary_error_names_its_line():
 
 
 def test_scripts_on_other_threads_go_on_while_one_is_stopped():
+    import contextvars
     import threading
 
     results = []
-    hostile = threading.Thread(target=lambda: pytest.raises(ScriptLimitExceeded, SandboxEnvironment().execute,
-                                                            "while True: pass", {}))
+    # The thread runs under this test's limits, as the sweep's threads run under their engine's:
+    # a new thread does not inherit context variables, and a pool of another shape would be
+    # restarted under the other thread's scripts.
+    context = contextvars.copy_context()
+    hostile = threading.Thread(target=lambda: context.run(
+        pytest.raises, ScriptLimitExceeded, SandboxEnvironment().execute, "while True: pass", {}))
     hostile.start()
     started = time.monotonic()
     for n in range(20):
