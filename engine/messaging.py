@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -56,7 +55,7 @@ def correlate(ctx: CommandContext, cmd: CorrelateMessage) -> RoutingResult:
         tx.uow.repo.add(Message(
             id=message_id, name=cmd.name, correlation_key=wf.correlation_key(cmd.correlation),
             payload=json.dumps(payload, default=str, ensure_ascii=False), status=MessageStatus.PENDING,
-            created_at=utc_naive(now), expires_at=utc_naive(now + timedelta(seconds=ttl)), attempts=0,
+            retain=False, created_at=utc_naive(now), expires_at=utc_naive(now + timedelta(seconds=ttl)), attempts=0,
             # Ours to route now; another node's sweep may take it only if we die first.
             lease_owner=tx.config.node_name,
             lease_until=utc_naive(now + timedelta(seconds=tx.config.lease_seconds)),
@@ -96,12 +95,13 @@ def route(ctx: CommandContext, cmd: RouteMessage) -> str:
     """The RouteMessage command: claim the message, deliver it (one command per receiver) or
     start a process with it, then close it. Returns the message's status.
 
-    The common case, a message of this node's for one waiting receiver, is one transaction: the
-    receiver's step reads the message, finds its receiver, delivers and closes it
-    (_route_to_one). Anything else takes the general way below."""
+    The common cases, a message of this node's for one waiting receiver or for a process it
+    starts, are one transaction: it reads the message, finds where it goes, delivers it in the
+    receiver's step (or starts the instance) and closes it (_route_in_one). Anything else takes
+    the general way below."""
     message_id = cmd.message_id
     try:
-        return _route_to_one(ctx, message_id)
+        return _route_in_one(ctx, message_id)
     except _Settled as settled:
         return settled.status
     except _Unsure:
@@ -128,7 +128,7 @@ def route(ctx: CommandContext, cmd: RouteMessage) -> str:
 
 
 class _Unsure(Exception):
-    """Not a message for one receiver's step (or that step did not happen): the general way."""
+    """Not a message for one receiver's step or one start (or that did not happen): the general way."""
 
 
 class _Settled(Exception):
@@ -137,51 +137,45 @@ class _Settled(Exception):
         self.status = status
 
 
-# Per engine (its process cache): the message names that started an instance when routed;
-# they skip the attempt at one receiver's step. Only a hint: a name missing here costs one
-# short read, and either way the message is routed exactly.
-_STARTERS: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
+def _route_in_one(ctx: CommandContext, message_id: str) -> str:
+    """Route in one transaction a message that is this node's to route and is not kept after
+    delivery: delivered in the step of the one instance that waits for it, or, when none
+    waits, starting the process that starts with it."""
+    starting = []
 
-
-def _route_to_one(ctx: CommandContext, message_id: str) -> str:
-    """Route and deliver in the receiver's one step, when the message is this node's to route,
-    is not kept after delivery, and exactly one instance waits for it."""
-    starters = _STARTERS.setdefault(ctx.processes, set())
-
-    def in_step(tx: CommandContext):
-        found = {}
-
-        def locate(uow) -> str:
-            message = uow.repo.message(message_id)
-            if message.status not in ROUTABLE:
-                raise _Settled(message.status)
-            if message.name in starters or message.lease_owner != tx.config.node_name \
-                    or message.lease_until <= utc_naive(tx.now()) or _retained(tx, message):
-                raise _Unsure()
-            receivers = uow.repo.message_receivers(message.name, message.correlation_key)
-            if len(receivers) != 1:
-                raise _Unsure()
-            found["message"] = message  # the session holds rows weakly
-            return receivers[0]
-
-        def operate(uow, instance, workflow):
-            return _delivered(tx, uow, instance, workflow, found["message"], close=True)
-
-        return step(tx, locate, operate)
+    def in_one(tx: CommandContext):
+        uow = tx.uow
+        message = uow.repo.message(message_id)
+        if message.status not in ROUTABLE:
+            raise _Settled(message.status)
+        if message.lease_owner != tx.config.node_name or message.lease_until <= utc_naive(tx.now()):
+            raise _Unsure()
+        receivers = uow.repo.message_receivers(message.name, message.correlation_key)
+        if not receivers and (starts := uow.repo.message_starts(message.name)):
+            starting.append(True)
+            return _start_by_message(tx, message, starts[0].definition_id)
+        if len(receivers) != 1 or _retained(tx, message):
+            raise _Unsure()
+        return step(tx, receivers[0], lambda uow, instance, workflow: _delivered(
+            tx, uow, instance, workflow, message, close=True))
 
     try:
-        outcome = ctx.transaction(in_step)
-    except StepFailed:  # the receiver is in error now, as the general way's delivery would find
-        def close(tx: CommandContext) -> str:
+        outcome = ctx.transaction(in_one)
+    except StepFailed:
+        if starting:  # the process it started failed at once: that instance is in error
+            return MessageStatus.STARTED
+        def close(tx: CommandContext) -> str:  # the receiver is in error now, as a delivery would find
             plan = _Plan(None, (), False, tx.uow.repo.message(message_id).expires_at)
             return _close(tx, message_id, plan, [RECEIVER_FAILED], [])
         return ctx.transaction(close)
     except (_Settled, _Unsure):
         raise
     except Exception:  # a lost race or the database: the general way retries, counts or gives up
-        log.info("routing message %s in its receiver's step failed; routing it the general way", message_id,
+        log.info("routing message %s in one transaction failed; routing it the general way", message_id,
                  exc_info=True)
         raise _Unsure() from None
+    if starting:
+        return outcome
     if outcome is not True:  # delivered meanwhile, or the receiver moved on: the general way decides
         raise _Unsure()
     return MessageStatus.DELIVERED
@@ -203,7 +197,6 @@ def _plan(ctx: CommandContext, message_id: str) -> _Plan:
     receivers = uow.repo.message_receivers(message.name, message.correlation_key)
     starts = [] if receivers else uow.repo.message_starts(message.name)
     if starts:  # nobody waits and a process starts with it (deploy allows one per message name)
-        _STARTERS.setdefault(ctx.processes, set()).add(message.name)
         return _Plan(_start_by_message(ctx, message, starts[0].definition_id))
     return _Plan(None, tuple(receivers), retain, message.expires_at)
 
@@ -232,7 +225,10 @@ def _close(ctx: CommandContext, message_id: str, plan: _Plan, outcomes: list[str
 
 def _retained(ctx: CommandContext, message) -> bool:
     """A message its thrower's diagram marks kedja:retain="true": after delivery it is kept
-    (status retained) for catches that begin waiting later, until it expires."""
+    (status retained) for catches that begin waiting later, until it expires. The thrower's
+    step says so on the row; rows written before it did are asked of the thrower's version."""
+    if message.retain is not None:
+        return message.retain
     if not message.source_instance_id:
         return False
     definition_id = ctx.uow.repo.definition_of(message.source_instance_id)  # not the row and its state

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -194,6 +195,9 @@ class Message(Base):
     # failed (routing failed max_attempts times: an incident until an administrator retries)
     status: Mapped[str] = mapped_column(String(20))
     source_instance_id: Mapped[str | None] = mapped_column(String(36))
+    # Kept after delivery for catches that begin waiting later (the thrower's kedja:retain),
+    # said by the thrower's step; None on rows written before the column existed.
+    retain: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     routed_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from .errors import NotFound
 from .models import (
@@ -22,12 +23,63 @@ from .statuses import ACTIVE, ROUTABLE, MessageStatus, TaskState, WaitKind
 ACTIVE_STATUSES = ACTIVE
 
 
+_BY_KEY: dict[type, object] = {}
+
+
+def _by_key(model):
+    """SELECT of one row by its one-column primary key, built once per model: `session.get`
+    builds its statement (and that statement's cache key) anew on every call, a step's
+    largest share of SQLAlchemy's own time."""
+    statement = _BY_KEY.get(model)
+    if statement is None:
+        (column,) = model.__table__.primary_key.columns
+        statement = _BY_KEY[model] = select(model).where(column == bindparam("key"))
+    return statement
+
+
 def fetch(session: Session, model, key, what: str):
-    """The row with this primary key, or NotFound naming what was looked for."""
-    row = session.get(model, key)
+    """The row with this primary key (the session's own copy when it holds one, as
+    `session.get`), or NotFound naming what was looked for."""
+    row = session.identity_map.get(identity_key(model, key))
+    if row is None:
+        row = session.execute(_by_key(model), {"key": key}).scalar_one_or_none()
     if row is None:
         raise NotFound(f"no {what} {key}")
     return row
+
+
+# The statements of routing and stepping, built once (see _by_key).
+_LATEST_VERSIONS = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+                    .group_by(ProcessDefinition.key).subquery())
+_MESSAGE_STARTS = (
+    select(MessageStartEvent)
+    .join(ProcessDefinition, ProcessDefinition.id == MessageStartEvent.definition_id)
+    .join(_LATEST_VERSIONS, (_LATEST_VERSIONS.c.key == ProcessDefinition.key)
+          & (_LATEST_VERSIONS.c.version == ProcessDefinition.version))
+    .where(MessageStartEvent.message_name == bindparam("name"))
+    .order_by(MessageStartEvent.process_key))
+_DEFINITION_OF = select(Instance.definition_id).where(Instance.id == bindparam("instance_id"))
+_TASK_AND_INSTANCE = (select(TaskRow, Instance).join(Instance, Instance.id == TaskRow.instance_id)
+                      .where(TaskRow.id == bindparam("task_id")))
+_RECEIVERS = (select(Wait.instance_id).distinct()
+              .join(Instance, Instance.id == Wait.instance_id)
+              .where(Wait.kind == WaitKind.MESSAGE, Wait.message_name == bindparam("name"),
+                     Wait.correlation_key == bindparam("key"), Instance.status.in_(ACTIVE))
+              .order_by(Wait.instance_id))
+_MATCHING_WAIT = (select(Wait).where(Wait.instance_id == bindparam("instance_id"), Wait.kind == WaitKind.MESSAGE,
+                                     Wait.message_name == bindparam("name"), Wait.correlation_key == bindparam("key"))
+                  .order_by(Wait.since, Wait.id).limit(1))
+_MATCHING_UNDELIVERED_WAIT = _MATCHING_WAIT.where(~exists().where(
+    Delivery.message_id == bindparam("message_id"), Delivery.instance_id == bindparam("instance_id")))
+_messages = Message.__table__
+_MARK_STARTED = (update(_messages)
+                 .where(_messages.c.id == bindparam("message_id"), _messages.c.status.in_(ROUTABLE))
+                 .values(status=MessageStatus.STARTED, routed_at=bindparam("at"), lease_owner=None, lease_until=None))
+_BUFFERED = (select(_messages.c.id)
+             .where(_messages.c.name == bindparam("name"), _messages.c.correlation_key == bindparam("key"),
+                    _messages.c.status.in_((MessageStatus.BUFFERED, MessageStatus.RETAINED)),
+                    _messages.c.expires_at > bindparam("now"))
+             .order_by(_messages.c.created_at))
 
 
 class Repository:
@@ -68,15 +120,7 @@ class Repository:
 
     def message_starts(self, message_name: str) -> list[MessageStartEvent]:
         """Message start events of the latest version of each process."""
-        latest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
-                  .group_by(ProcessDefinition.key).subquery())
-        return list(self.session.scalars(
-            select(MessageStartEvent)
-            .join(ProcessDefinition, ProcessDefinition.id == MessageStartEvent.definition_id)
-            .join(latest, (latest.c.key == ProcessDefinition.key) & (latest.c.version == ProcessDefinition.version))
-            .where(MessageStartEvent.message_name == message_name)
-            .order_by(MessageStartEvent.process_key)
-        ))
+        return list(self.session.scalars(_MESSAGE_STARTS, {"name": message_name}))
 
     # --- instances ---------------------------------------------------------------------
     def instance(self, instance_id: str) -> Instance:
@@ -84,7 +128,7 @@ class Repository:
 
     def definition_of(self, instance_id: str) -> int | None:
         """The instance's process version, without loading its row (and its state)."""
-        return self.session.scalar(select(Instance.definition_id).where(Instance.id == instance_id))
+        return self.session.scalar(_DEFINITION_OF, {"instance_id": instance_id})
 
     def facts_of(self, instance_id: str) -> InstanceFacts | None:
         return self.session.get(InstanceFacts, instance_id)
@@ -95,8 +139,7 @@ class Repository:
 
     def task_and_instance(self, task_id: str) -> tuple[TaskRow, Instance]:
         """The task's row and its instance's, in one query (a completion's first read)."""
-        found = self.session.execute(select(TaskRow, Instance).join(Instance, Instance.id == TaskRow.instance_id)
-                                     .where(TaskRow.id == task_id)).first()
+        found = self.session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).first()
         if found is None:
             raise NotFound(f"no task {task_id}")
         return found[0], found[1]
@@ -124,24 +167,16 @@ class Repository:
 
     def message_receivers(self, name: str, key: str) -> list[str]:
         """Active instances with a waiting catch for this message name and correlation."""
-        return list(self.session.scalars(
-            select(Wait.instance_id).distinct()
-            .join(Instance, Instance.id == Wait.instance_id)
-            .where(Wait.kind == WaitKind.MESSAGE, Wait.message_name == name, Wait.correlation_key == key,
-                   Instance.status.in_(ACTIVE_STATUSES))
-            .order_by(Wait.instance_id)
-        ))
+        return list(self.session.scalars(_RECEIVERS, {"name": name, "key": key}))
 
     def matching_wait(self, instance_id: str, name: str, key: str, undelivered: str | None = None) -> Wait | None:
         """The instance's first catch waiting for this message name and correlation; with
         `undelivered` (a message id), none if that message reached the instance already (what
         `delivered` tells, in the same query)."""
-        query = select(Wait).where(Wait.instance_id == instance_id, Wait.kind == WaitKind.MESSAGE,
-                                   Wait.message_name == name, Wait.correlation_key == key)
-        if undelivered is not None:
-            query = query.where(~exists().where(Delivery.message_id == undelivered,
-                                                Delivery.instance_id == instance_id))
-        return self.session.scalars(query.order_by(Wait.since, Wait.id).limit(1)).first()
+        params = {"instance_id": instance_id, "name": name, "key": key}
+        if undelivered is None:
+            return self.session.scalars(_MATCHING_WAIT, params).first()
+        return self.session.scalars(_MATCHING_UNDELIVERED_WAIT, {**params, "message_id": undelivered}).first()
 
     def claim_due_timers(self, now: datetime, owner: str, until: datetime, limit: int) -> list[int]:
         """Reserve due timers for this node. SKIP LOCKED lets other nodes take the rest at once."""
@@ -193,13 +228,7 @@ class Repository:
         """Only one transaction can move a message from waiting to started."""
         # On the table, in the transaction's connection: no search of the session's rows for the
         # message (the ORM's bulk update evaluates its WHERE on each) and no autoflush.
-        messages = Message.__table__
-        result = self.session.connection().execute(
-            update(messages)
-            .where(messages.c.id == message_id, messages.c.status.in_(ROUTABLE))
-            .values(status=MessageStatus.STARTED, routed_at=now, lease_owner=None, lease_until=None)
-        )
-        return result.rowcount == 1
+        return self.session.connection().execute(_MARK_STARTED, {"message_id": message_id, "at": now}).rowcount == 1
 
     def unrouted_messages(self, now: datetime, limit: int) -> list[str]:
         """Outbox rows whose after-commit delivery did not happen (a crash) or gave up."""
@@ -214,14 +243,7 @@ class Repository:
         """Buffered (or retained) messages for a catch that begins waiting. On the table, without
         autoflush: what this transaction wrote is no buffered message (its outbox rows are
         pending), so the step's rows are flushed once, after."""
-        messages = Message.__table__
-        return list(self.session.connection().scalars(
-            select(messages.c.id)
-            .where(messages.c.name == name, messages.c.correlation_key == key,
-                   messages.c.status.in_((MessageStatus.BUFFERED, MessageStatus.RETAINED)),
-                   messages.c.expires_at > now)
-            .order_by(messages.c.created_at)
-        ))
+        return list(self.session.connection().scalars(_BUFFERED, {"name": name, "key": key, "now": now}))
 
     def buffered_with_receiver(self, now: datetime, limit: int) -> list[str]:
         """Buffered messages for which a waiting catch exists now (the sweep's backstop)."""

@@ -11,7 +11,7 @@ Every rule reads the projections (waits, tasks, instances), never a workflow:
 - `error`:          in error (since its last progress).
 Thresholds (seconds) have defaults, and may be set per process (`"procurement"`) or per element
 (`"procurement/bids_gateway"`): the most specific wins. A detection replaces the findings in one
-transaction; a step of the instance clears its own findings at once (projection.py).
+transaction; a step of the instance clears its own findings at once (projection_rows.clear_stalls).
 """
 from __future__ import annotations
 
@@ -134,8 +134,3 @@ def record(session: Session, findings: list[Finding], now: datetime) -> None:
             "detail": json.dumps(f.detail, ensure_ascii=False, default=str)})
     if rows:  # a bulk insert, not one ORM object per finding: a city may have many
         session.execute(insert(StallFinding), list(rows.values()))
-
-
-def clear(session: Session, instance_id: str) -> None:
-    """The instance moved: what was found about it no longer holds."""
-    session.execute(delete(StallFinding).where(StallFinding.instance_id == instance_id))

@@ -55,7 +55,7 @@ def step(ctx: CommandContext, locate: str | Callable[[UnitOfWork], str], operate
     instance = uow.repo.instance(instance_id)
     process = ctx.processes.get(instance.definition_id, uow.repo)
     read_version = instance.version
-    workflow = ctx.workflows.take(instance_id, read_version, instance.definition_id)
+    workflow, known = ctx.workflows.take(instance_id, read_version, instance.definition_id)
     if workflow is None:
         workflow = wf.deserialize(instance.state, process)
     now = ctx.now()
@@ -69,29 +69,37 @@ def step(ctx: CommandContext, locate: str | Callable[[UnitOfWork], str], operate
         if instance.definition_id != current.definition_id:  # migrated to another version
             current = ctx.processes.get(instance.definition_id, uow.repo)
         projected = project(uow.repo, instance, workflow, current, now,
-                            completed_task.task_id if completed_task else None, completed_by, revisit=rewait)
+                            completed_task.task_id if completed_task else None, completed_by, revisit=rewait,
+                            known=known)
         if final_status:
             instance.status = final_status
-        write_outbox(ctx, instance, workflow, now)  # takes the thrown events first:
+        write_outbox(ctx, instance, workflow, current, now)  # takes the thrown events first:
         _cut_history(ctx, workflow)
         instance.state = wf.serialize(workflow)  # the serialized state must not hold them
         take_buffered(ctx, projected, now)
-        return outcome
+        return outcome, projected
 
     outcome, failure = diagram_outcome(work)
     if failure is not None:
         raise DiagramFailed(failure, lambda: record_error(ctx, instance_id, failure, read_version))
     if outcome is SKIP:
         return SKIP
-    uow.repo.flush()  # the row's new version, known before commit
-    written = (instance.version, instance.definition_id)
-
-    def keep():  # the live workflow serves the next step, once this one is durable
-        wf.rebuild_catch_index(workflow)
-        ctx.workflows.put(instance_id, *written, workflow)
-
-    uow.after_commit(keep)
+    outcome, projected = outcome
+    keep_after_commit(ctx, instance, workflow, projected)
     return outcome
+
+
+def keep_after_commit(ctx: CommandContext, instance: Instance, workflow, projected) -> None:
+    """Once the step is durable, its live workflow (and what it knows of the instance's rows)
+    serves the next step of the instance."""
+    ctx.uow.repo.flush()  # the row's new version, and the ids of the rows added, known before commit
+    written, known = (instance.id, instance.version, instance.definition_id), projected.rows.settled()
+
+    def keep():
+        wf.rebuild_catch_index(workflow)
+        ctx.workflows.put(*written, workflow, known)
+
+    ctx.uow.after_commit(keep)
 
 
 def _cut_history(ctx: CommandContext, workflow) -> None:
@@ -120,15 +128,16 @@ def record_error(ctx: CommandContext, instance_id: str, err: Exception, read_ver
     return instance_id
 
 
-def write_outbox(ctx: CommandContext, instance: Instance, workflow, now: datetime) -> None:
+def write_outbox(ctx: CommandContext, instance: Instance, workflow, process: wf.CompiledProcess,
+                 now: datetime) -> None:
     """Messages no catch of this instance took become outbox rows of this transaction."""
-    config = ctx.config
+    config, retained = ctx.config, process.model.retained_messages
     for thrown in wf.thrown_messages(workflow):
         message_id = str(uuid.uuid4())
         ctx.uow.repo.add(Message(
             id=message_id, name=thrown.name, correlation_key=wf.correlation_key(thrown.correlation),
             payload=json.dumps(thrown.payload, default=str, ensure_ascii=False), status=MessageStatus.PENDING,
-            source_instance_id=instance.id, created_at=utc_naive(now), attempts=0,
+            source_instance_id=instance.id, retain=thrown.name in retained, created_at=utc_naive(now), attempts=0,
             # Leased to this node from the start: it routes the row right after commit, and
             # another node's sweep takes it only if this node dies before doing so.
             lease_owner=config.node_name,
@@ -153,9 +162,10 @@ def create_instance(ctx: CommandContext, process: wf.CompiledProcess, workflow, 
                         created_at=utc_naive(now), last_progress_at=utc_naive(now))
     ctx.uow.repo.add(instance)
     projected = project(ctx.uow.repo, instance, workflow, process, now, new=True)
-    write_outbox(ctx, instance, workflow, now)
+    write_outbox(ctx, instance, workflow, process, now)
     instance.state = wf.serialize(workflow)
     take_buffered(ctx, projected, now)
+    keep_after_commit(ctx, instance, workflow, projected)
     return instance
 
 
