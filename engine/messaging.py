@@ -274,8 +274,8 @@ def _delivered(ctx: CommandContext, uow, instance, workflow, message, close: boo
         return SKIP
     now = ctx.now()
     wf.deliver_message(workflow, wait.spiff_task_id, json.loads(message.payload), now, message.name)
-    uow.repo.add(Delivery(message_id=message.id, instance_id=instance.id, element_id=wait.element_id,
-                          delivered_at=utc_naive(now)))
+    uow.repo.insert_later(Delivery, dict(message_id=message.id, instance_id=instance.id, element_id=wait.element_id,
+                                         delivered_at=utc_naive(now)))
     if close:
         message.status, message.routed_at = MessageStatus.DELIVERED, utc_naive(now)
         message.lease_owner = message.lease_until = None
@@ -317,6 +317,6 @@ def _mark_started(uow, message_id: str, instance_id: str, element_id: str, now) 
     uow.repo.flush()  # the new instance's rows first: the delivery refers to them
     if not uow.repo.mark_message_started(message_id, utc_naive(now)):
         return False
-    uow.repo.add(Delivery(message_id=message_id, instance_id=instance_id, element_id=element_id,
-                          delivered_at=utc_naive(now)))
+    uow.repo.insert_later(Delivery, dict(message_id=message_id, instance_id=instance_id, element_id=element_id,
+                                         delivered_at=utc_naive(now)))
     return True

@@ -11,7 +11,7 @@ from .assignment import resolve
 from .clock import utc_naive
 from .models import Instance, InstanceFacts, TaskRow, Wait
 from .projection_rows import Rows, WaitKey, WaitRow
-from .repository import Repository
+from .repository import NewId, Repository
 from .spiff import workflow as wf
 from .statuses import InstanceStatus, TaskState, WaitKind
 
@@ -70,8 +70,8 @@ def _project_facts(repo, instance, workflow, names, stamp, known: str | None) ->
     data = wf.current_data(workflow)
     facts = json.dumps({name: data.get(name) for name in names}, default=str, ensure_ascii=False)
     if known is None:
-        repo.add(InstanceFacts(instance_id=instance.id, process_key=instance.process_key, facts=facts,
-                               updated_at=stamp))
+        repo.insert_later(InstanceFacts, {"instance_id": instance.id, "process_key": instance.process_key,
+                                          "facts": facts, "updated_at": stamp})
     elif known != facts:
         rows.set_facts(repo.session, instance.id, facts, stamp)
     return facts
@@ -89,20 +89,21 @@ def _project_tasks(repo, instance, workflow, process, now, completed_task_id, co
         for task_id in sorted(open_before - open_now.keys())])
     for task in open_now.values():
         if task.task_id not in open_before:
-            repo.add(_task_row(instance, task, process, now))
+            repo.insert_later(TaskRow, _task_row(instance, task, process, now))
     return set(open_now)
 
 
-def _task_row(instance: Instance, task: wf.OpenUserTask, process: wf.CompiledProcess, now: datetime) -> TaskRow:
+def _task_row(instance: Instance, task: wf.OpenUserTask, process: wf.CompiledProcess, now: datetime) -> dict:
     info = process.model.user_tasks.get(task.element_id)
     assignment = resolve(info, task.element_id, task.data)
     due = wf.due_after(info.due_in, task.data, now) if info and info.due_in else None
-    return TaskRow(
+    return dict(
         id=task.task_id, instance_id=instance.id, process_key=instance.process_key,
         element_id=task.element_id, name=task.name, lane=assignment.lane, role=assignment.role,
         organisation=assignment.organisation, form_key=info.form_key if info else None,
         form_version=process.form_versions.get(info.form_key) if info else None, state=TaskState.OPEN,
-        created_at=utc_naive(now), due_at=utc_naive(due) if due else None,
+        created_at=utc_naive(now), due_at=utc_naive(due) if due else None, claimed_by=None, claimed_at=None,
+        completed_by=None, completed_at=None,
     )
 
 
@@ -125,7 +126,7 @@ def _project_tasks_again(repo, instance, workflow, process, now, completed_task_
         if reopened is not None:  # reset to an earlier task: the same task opens again
             repo.delete(reopened)
             repo.flush()
-        repo.add(_task_row(instance, task, process, now))
+        repo.insert_later(TaskRow, _task_row(instance, task, process, now))
     return opened
 
 
@@ -150,11 +151,8 @@ def _project_waits(repo, instance, workflow, process, stamp, all_new: bool,
         key = WaitKey(WaitKind.MESSAGE, message.task_id, message.element_id)
         row = previous.pop(key, None)
         if row is None:
-            added = Wait(instance_id=instance.id, kind=WaitKind.MESSAGE, element_id=message.element_id,
-                         spiff_task_id=message.task_id, message_name=message.message,
-                         correlation_key=correlation, since=stamp)
-            repo.add(added)
-            row = WaitRow(added, correlation, None)
+            row = WaitRow(_add_wait(repo, instance, WaitKind.MESSAGE, message, stamp, message_name=message.message,
+                                    correlation_key=correlation), correlation, None)
         elif row.correlation_key != correlation:  # the data it correlates on changed meanwhile
             rows.change_correlation(repo.session, row.id, correlation)
             row = row._replace(correlation_key=correlation)
@@ -168,13 +166,19 @@ def _project_waits(repo, instance, workflow, process, stamp, all_new: bool,
         key = WaitKey(WaitKind.TIMER, timer.task_id, timer.element_id)
         row = previous.pop(key, None)
         if row is None:
-            added = Wait(instance_id=instance.id, kind=WaitKind.TIMER, element_id=timer.element_id,
-                         spiff_task_id=timer.task_id, due_at=due, since=stamp)
-            repo.add(added)
-            row = WaitRow(added, None, due)
+            row = WaitRow(_add_wait(repo, instance, WaitKind.TIMER, timer, stamp, due_at=due), None, due)
         elif row.due_at != due:  # a cycle moved on: the next firing is free to be claimed
             rows.change_due(repo.session, row.id, due)
             row = row._replace(due_at=due)
         kept[key] = row
     rows.drop_waits(repo.session, [row.id for row in previous.values()])
     return projected
+
+
+def _add_wait(repo, instance, kind: str, event, stamp, message_name=None, correlation_key=None, due_at=None) -> NewId:
+    new_id = NewId()
+    repo.insert_later(Wait, {
+        "instance_id": instance.id, "kind": kind, "element_id": event.element_id, "spiff_task_id": event.task_id,
+        "message_name": message_name, "correlation_key": correlation_key, "due_at": due_at, "since": stamp,
+        "lease_owner": None, "lease_until": None, "attempts": 0, "last_error": None, "failed_at": None}, new_id)
+    return new_id

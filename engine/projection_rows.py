@@ -50,7 +50,7 @@ class WaitKey(NamedTuple):
 
 
 class WaitRow(NamedTuple):
-    id: Any  # the row's id; a Wait added in this step until its flush gives it one
+    id: Any  # the row's id; for a wait added in this step, its NewId until the flush
     correlation_key: str | None
     due_at: datetime | None
 

@@ -72,6 +72,7 @@ _MATCHING_WAIT = (select(Wait).where(Wait.instance_id == bindparam("instance_id"
 _MATCHING_UNDELIVERED_WAIT = _MATCHING_WAIT.where(~exists().where(
     Delivery.message_id == bindparam("message_id"), Delivery.instance_id == bindparam("instance_id")))
 _messages = Message.__table__
+_INSERT_WAIT = Wait.__table__.insert().returning(Wait.__table__.c.id)
 _MARK_STARTED = (update(_messages)
                  .where(_messages.c.id == bindparam("message_id"), _messages.c.status.in_(ROUTABLE))
                  .values(status=MessageStatus.STARTED, routed_at=bindparam("at"), lease_owner=None, lease_until=None))
@@ -82,9 +83,21 @@ _BUFFERED = (select(_messages.c.id)
              .order_by(_messages.c.created_at))
 
 
+class NewId:
+    """The id of a row inserted later (insert_later): set when it is written."""
+
+    id: int | None = None
+
+
+# Rows inserted later are written in this order, the referenced before the referring.
+_INSERT_ORDER = (Message.__table__, TaskRow.__table__, Wait.__table__, InstanceFacts.__table__, Delivery.__table__)
+
+
 class Repository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._later: dict[object, list[dict]] = {}
+        self._new_ids: list[tuple[dict, NewId]] = []
 
     def add(self, row) -> None:
         self.session.add(row)
@@ -92,8 +105,31 @@ class Repository:
     def delete(self, row) -> None:
         self.session.delete(row)
 
+    def insert_later(self, model, values: dict, new_id: NewId | None = None) -> None:
+        """A row a step adds and never reads back: written at the next flush, after the ORM's
+        rows (the instance it refers to may be new), with the other rows of its table in one
+        statement, without an ORM object's bookkeeping (most of what a flush costs). Waits ask
+        for their `new_id` (the projection keeps it)."""
+        if new_id is not None:
+            self._new_ids.append((values, new_id))
+        else:
+            self._later.setdefault(model.__table__, []).append(values)
+
     def flush(self) -> None:
         self.session.flush()
+        if not self._later and not self._new_ids:
+            return
+        connection, later = self.session.connection(), self._later
+        self._later = {}
+        for table in _INSERT_ORDER:
+            if table is Wait.__table__:
+                for values, new_id in self._new_ids:
+                    new_id.id = connection.execute(_INSERT_WAIT, values).scalar_one()
+                self._new_ids = []
+            if rows := later.pop(table, None):
+                connection.execute(table.insert(), rows)
+        if later:
+            raise AssertionError(f"no order to insert rows of {sorted(t.name for t in later)}")
 
     # --- definitions -------------------------------------------------------------------
     def definition(self, definition_id: int) -> ProcessDefinition:

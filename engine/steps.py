@@ -134,7 +134,7 @@ def write_outbox(ctx: CommandContext, instance: Instance, workflow, process: wf.
     config, retained = ctx.config, process.model.retained_messages
     for thrown in wf.thrown_messages(workflow):
         message_id = str(uuid.uuid4())
-        ctx.uow.repo.add(Message(
+        ctx.uow.repo.insert_later(Message, dict(
             id=message_id, name=thrown.name, correlation_key=wf.correlation_key(thrown.correlation),
             payload=json.dumps(thrown.payload, default=str, ensure_ascii=False), status=MessageStatus.PENDING,
             source_instance_id=instance.id, retain=thrown.name in retained, created_at=utc_naive(now), attempts=0,
@@ -143,6 +143,7 @@ def write_outbox(ctx: CommandContext, instance: Instance, workflow, process: wf.
             lease_owner=config.node_name,
             lease_until=utc_naive(now + timedelta(seconds=config.lease_seconds)),
             expires_at=utc_naive(now + timedelta(seconds=config.default_message_ttl_seconds)),
+            routed_at=None, last_error=None,
         ))
         ctx.uow.after_commit(lambda m=message_id: ctx.follow.route(m))
 

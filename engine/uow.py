@@ -66,6 +66,7 @@ class UnitOfWork:
 
     def commit(self) -> None:
         try:
+            self.repo.flush()  # the rows inserted later, too
             self.session.commit()
         except SQLAlchemyError as err:
             self.session.rollback()
