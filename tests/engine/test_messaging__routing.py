@@ -1,10 +1,12 @@
 """Routing rules: one message to many receivers, buffering, expiry, idempotent ids."""
 import pytest
+from sqlalchemy import select, update
 
-from engine.commands import Actor, CompleteTask, CorrelateMessage, StartInstance, Sweep
+from engine.commands import Actor, CompleteTask, CorrelateMessage, Deploy, StartInstance, Sweep
 from engine.errors import InvalidInput, NotFound
+from engine.models import Message
 
-from ..helpers import deploy
+from ..helpers import deploy, fixture_bytes
 
 DISTRICT = "Angered"
 CASEWORKER = Actor("karin", DISTRICT)
@@ -107,3 +109,47 @@ def test_malformed_message_is_refused(engine):
     with pytest.raises(InvalidInput):
         engine.execute(CorrelateMessage("requirement_decided", {"procurement_id": "x"}, ttl_seconds=-1))
     assert engine.queries.messages().total == 0
+
+
+def _retaining_exchange(engine, then=lambda: None):
+    """The order exchange, its reply marked kedja:retain="true"; the requester waits for it.
+    `then` runs after the request was thrown (the sweep, where nothing routes after commit)."""
+    responder = fixture_bytes("order_responder.bpmn").replace(
+        b'name="order_reply"/>', b'name="order_reply" kedja:retain="true"/>')
+    engine.execute(Deploy((("order_requester.bpmn", fixture_bytes("order_requester.bpmn")),
+                           ("order_responder.bpmn", responder))))
+    requester = engine.execute(StartInstance("requester", {"order_id": "O-1", "amount": 1,
+                                                           "buyer_organisation": "Higab"})).id
+    engine.execute(CompleteTask(engine.queries.instance(requester)["open_tasks"][0].id, {}, Actor("buyer", "Higab")))
+    then()
+    quote = next(t for t in engine.queries.inbox(None).items if t.element_id == "quote")
+    engine.execute(CompleteTask(quote.id, {"price": 100}, Actor("supplier", None)))
+    return requester
+
+
+def _reply(engine):
+    with engine.session_factory() as session:
+        return session.scalars(select(Message).where(Message.name == "order_reply")).one()
+
+
+def test_a_retained_message_is_kept_after_delivery_as_its_thrower_says(engine):
+    requester = _retaining_exchange(engine)
+
+    reply = _reply(engine)
+    assert (reply.retain, reply.status) == (True, "retained")  # the thrower's step said so on the row
+    assert engine.queries.instance_data(requester)["reply"]["price"] == 100  # and the requester got it
+
+
+def test_a_message_written_before_its_row_said_retained_asks_the_thrower(make_engine):
+    """Rows from before migration 0013 have no retain flag: routing asks the thrower's version."""
+    engine = make_engine(inline_routes=0, routing_threads=0)  # messages wait for the sweep
+    requester = _retaining_exchange(engine, then=lambda: engine.execute(Sweep()))  # routes the request
+    with engine.session_factory() as session:
+        session.execute(update(Message).where(Message.status == "pending").values(retain=None))
+        session.commit()
+    assert _reply(engine).retain is None
+
+    engine.execute(Sweep())
+
+    assert _reply(engine).status == "retained"
+    assert engine.queries.instance_data(requester)["reply"]["price"] == 100  # and the requester got it
