@@ -145,7 +145,7 @@ def _route_in_one(ctx: CommandContext, message_id: str) -> str:
 
     def in_one(tx: CommandContext):
         uow = tx.uow
-        message = uow.repo.message(message_id)
+        message = uow.repo.message_row(message_id)
         if message.status not in ROUTABLE:
             raise _Settled(message.status)
         if message.lease_owner != tx.config.node_name or message.lease_until <= utc_naive(tx.now()):
@@ -259,7 +259,7 @@ def deliver(ctx: CommandContext, cmd: DeliverMessage):
     message_id = cmd.message_id
 
     def operate(uow, instance, workflow):
-        return _delivered(ctx, uow, instance, workflow, uow.repo.message(message_id), cmd.close)
+        return _delivered(ctx, uow, instance, workflow, uow.repo.message_row(message_id), cmd.close)
 
     return step(ctx, cmd.instance_id, operate)
 
@@ -277,8 +277,7 @@ def _delivered(ctx: CommandContext, uow, instance, workflow, message, close: boo
     uow.repo.insert_later(Delivery, dict(message_id=message.id, instance_id=instance.id, element_id=wait.element_id,
                                          delivered_at=utc_naive(now)))
     if close:
-        message.status, message.routed_at = MessageStatus.DELIVERED, utc_naive(now)
-        message.lease_owner = message.lease_until = None
+        uow.repo.close_delivered(message.id, utc_naive(now))
     return True
 
 

@@ -66,13 +66,18 @@ _RECEIVERS = (select(Wait.instance_id).distinct()
               .where(Wait.kind == WaitKind.MESSAGE, Wait.message_name == bindparam("name"),
                      Wait.correlation_key == bindparam("key"), Instance.status.in_(ACTIVE))
               .order_by(Wait.instance_id))
-_MATCHING_WAIT = (select(Wait).where(Wait.instance_id == bindparam("instance_id"), Wait.kind == WaitKind.MESSAGE,
-                                     Wait.message_name == bindparam("name"), Wait.correlation_key == bindparam("key"))
+_MATCHING_WAIT = (select(Wait.spiff_task_id, Wait.element_id)
+                  .where(Wait.instance_id == bindparam("instance_id"), Wait.kind == WaitKind.MESSAGE,
+                         Wait.message_name == bindparam("name"), Wait.correlation_key == bindparam("key"))
                   .order_by(Wait.since, Wait.id).limit(1))
 _MATCHING_UNDELIVERED_WAIT = _MATCHING_WAIT.where(~exists().where(
     Delivery.message_id == bindparam("message_id"), Delivery.instance_id == bindparam("instance_id")))
 _messages = Message.__table__
 _INSERT_WAIT = Wait.__table__.insert().returning(Wait.__table__.c.id)
+_MESSAGE_ROW = select(_messages).where(_messages.c.id == bindparam("message_id"))
+_CLOSE_DELIVERED = (update(_messages).where(_messages.c.id == bindparam("message_id"))
+                    .values(status=MessageStatus.DELIVERED, routed_at=bindparam("at"), lease_owner=None,
+                            lease_until=None))
 _MARK_STARTED = (update(_messages)
                  .where(_messages.c.id == bindparam("message_id"), _messages.c.status.in_(ROUTABLE))
                  .values(status=MessageStatus.STARTED, routed_at=bindparam("at"), lease_owner=None, lease_until=None))
@@ -205,14 +210,15 @@ class Repository:
         """Active instances with a waiting catch for this message name and correlation."""
         return list(self.session.scalars(_RECEIVERS, {"name": name, "key": key}))
 
-    def matching_wait(self, instance_id: str, name: str, key: str, undelivered: str | None = None) -> Wait | None:
-        """The instance's first catch waiting for this message name and correlation; with
-        `undelivered` (a message id), none if that message reached the instance already (what
-        `delivered` tells, in the same query)."""
+    def matching_wait(self, instance_id: str, name: str, key: str, undelivered: str | None = None):
+        """The instance's first catch waiting for this message name and correlation (its
+        spiff_task_id and element_id); with `undelivered` (a message id), none if that message
+        reached the instance already (what `delivered` tells, in the same query)."""
         params = {"instance_id": instance_id, "name": name, "key": key}
         if undelivered is None:
-            return self.session.scalars(_MATCHING_WAIT, params).first()
-        return self.session.scalars(_MATCHING_UNDELIVERED_WAIT, {**params, "message_id": undelivered}).first()
+            return self.session.connection().execute(_MATCHING_WAIT, params).first()
+        return self.session.connection().execute(_MATCHING_UNDELIVERED_WAIT,
+                                                 {**params, "message_id": undelivered}).first()
 
     def claim_due_timers(self, now: datetime, owner: str, until: datetime, limit: int) -> list[int]:
         """Reserve due timers for this node. SKIP LOCKED lets other nodes take the rest at once."""
@@ -238,6 +244,16 @@ class Repository:
     # --- messages ----------------------------------------------------------------------
     def message(self, message_id: str) -> Message:
         return fetch(self.session, Message, message_id, "message")
+
+    def message_row(self, message_id: str):
+        """The message's columns as a plain row (routing reads them, never changes the object)."""
+        row = self.session.connection().execute(_MESSAGE_ROW, {"message_id": message_id}).first()
+        if row is None:
+            raise NotFound(f"no message {message_id}")
+        return row
+
+    def close_delivered(self, message_id: str, now: datetime) -> None:
+        self.session.connection().execute(_CLOSE_DELIVERED, {"message_id": message_id, "at": now})
 
     def message_status(self, message_id: str) -> str:
         """As the database has it now (another transaction may have moved it since it was read)."""
