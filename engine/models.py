@@ -296,6 +296,8 @@ class StallFinding(Base):
     since: Mapped[datetime] = mapped_column(DateTime)
     detail: Mapped[str] = mapped_column(Text)  # JSON
     found_at: Mapped[datetime] = mapped_column(DateTime)
+    # The instance's row version when found: shown only while the instance still has it.
+    instance_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuditEntry(Base):

@@ -59,8 +59,6 @@ def _project(repo, instance, workflow, process, now, completed_task_id, complete
         instance.status = InstanceStatus.RUNNING if open_tasks else InstanceStatus.WAITING
     instance.error_message = instance.error_element = None
     instance.last_progress_at = stamp
-    if not new:
-        rows.clear_stalls(repo.session, instance.id)  # it moved
     projected.rows.facts = _project_facts(repo, instance, workflow, process.model.facts, stamp, known.facts) \
         if process.model.facts else known.facts
     return projected

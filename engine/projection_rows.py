@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from .models import InstanceFacts, StallFinding, TaskRow, Wait
+from .models import InstanceFacts, TaskRow, Wait
 from .statuses import TaskState
 
 _tasks, _waits, _facts = TaskRow.__table__, Wait.__table__, InstanceFacts.__table__
@@ -39,7 +39,6 @@ _SET_DUE = update(_waits).where(_waits.c.id == bindparam("wait_id")).values(
 _DROP_WAITS = delete(_waits).where(_waits.c.id.in_(bindparam("ids", expanding=True)))
 _SET_FACTS = update(_facts).where(_facts.c.instance_id == bindparam("instance")).values(
     facts=bindparam("new_facts"), updated_at=bindparam("at"))
-_CLEAR_STALLS = delete(StallFinding.__table__).where(StallFinding.__table__.c.instance_id == bindparam("instance_id"))
 
 
 class WaitKey(NamedTuple):
@@ -115,8 +114,3 @@ def drop_waits(session: Session, wait_ids: list[int]) -> None:
 
 def set_facts(session: Session, instance_id: str, facts: str, at: datetime) -> None:
     session.connection().execute(_SET_FACTS, {"instance": instance_id, "new_facts": facts, "at": at})
-
-
-def clear_stalls(session: Session, instance_id: str) -> None:
-    """The instance moved: what stall detection found about it no longer holds."""
-    session.connection().execute(_CLEAR_STALLS, {"instance_id": instance_id})

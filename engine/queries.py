@@ -192,8 +192,10 @@ class Queries:
                 for other, direction, name in sorted(links)]
 
     def stalled(self, reason: str | None = None, page: int = 1, per_page: int = 50) -> Page:
-        """The recorded stall findings, longest-standing first."""
-        query = select(StallFinding)
+        """The recorded stall findings that still hold (the instance has not changed since),
+        longest-standing first."""
+        query = select(StallFinding).join(Instance, (Instance.id == StallFinding.instance_id)
+                                          & (Instance.version == StallFinding.instance_version))
         if reason:
             query = query.where(StallFinding.reason == reason)
         with self._session_factory() as session:
