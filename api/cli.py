@@ -84,7 +84,9 @@ def _serve_options(command):
     for option in reversed([
         click.option("--host", default="127.0.0.1", show_default=True),
         click.option("--port", default=8000, show_default=True, type=int),
-        click.option("--threads", default=8, show_default=True, type=int),
+        # Threads add concurrency, not CPU (one core per process, the GIL): more of them only
+        # wait longer for each other (docs/operations.md, "Threads and workers").
+        click.option("--threads", default=4, show_default=True, type=int),
         click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
                      help="Server processes sharing the port, each with its own sweep (PostgreSQL only)."),
     ]):

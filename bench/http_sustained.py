@@ -18,7 +18,7 @@ timestamps in the database), and a probe that sends a message over HTTP (POST /m
 in the request) to a waiting instance every --probe-interval seconds: its answer comes once the
 receiver's step has committed. Goals: >= 250 completions/s, p95 <= 50 ms; message p95 <= 50 ms.
 
-    python bench/http_sustained.py [--seconds 60] [--workers 1] [--clients 16] [--threads 8]
+    python bench/http_sustained.py [--seconds 60] [--workers 1] [--clients 16] [--threads 4]
         [--database postgresql://postgres@127.0.0.1:5432/postgres]
 """
 from __future__ import annotations
@@ -127,7 +127,7 @@ def main() -> None:
     parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=1, help="`kedja serve --workers N`")
-    parser.add_argument("--threads", type=int, default=8, help="`kedja serve --threads N` (per worker)")
+    parser.add_argument("--threads", type=int, default=4, help="`kedja serve --threads N` (per worker)")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requesters", type=int, default=None,
                         help="prepared requester instances (default 70 a second of the run: up to 140 completions/s)")
