@@ -20,7 +20,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", default="sqlite")
     database = parser.parse_args().database
-    engine, done = fresh_engine(database, forms_dir=None)
+    engine, done = fresh_engine(database)  # the fixtures' forms, which the diagram names
     deploy(engine, "earmarked_participant.bpmn")
     for n in range(N):
         started = engine.execute(StartInstance("earmarked", {"procurement_id": f"U-{n}", "district": "Angered"}))
