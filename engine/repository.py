@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, func, inspect, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from .errors import ConcurrentUpdate, NotFound
+from .errors import NotFound
 from .models import (
     Delivery,
     Instance,
@@ -74,7 +73,6 @@ _MATCHING_WAIT = (select(Wait.spiff_task_id, Wait.element_id)
 _MATCHING_UNDELIVERED_WAIT = _MATCHING_WAIT.where(~exists().where(
     Delivery.message_id == bindparam("message_id"), Delivery.instance_id == bindparam("instance_id")))
 _messages = Message.__table__
-_instances = Instance.__table__
 _INSERT_WAIT = Wait.__table__.insert().returning(Wait.__table__.c.id)
 _MESSAGE_ROW = select(_messages).where(_messages.c.id == bindparam("message_id"))
 _CLOSE_DELIVERED = (update(_messages).where(_messages.c.id == bindparam("message_id"))
@@ -166,26 +164,6 @@ class Repository:
         return list(self.session.scalars(_MESSAGE_STARTS, {"name": message_name}))
 
     # --- instances ---------------------------------------------------------------------
-    def save_instance(self, instance: Instance) -> None:
-        """Write the changed columns of a loaded instance with one UPDATE on the table, checked
-        against the version it was read at (as the ORM's flush would, at a third of its cost);
-        the object then holds what was written, so the flush leaves it alone. A new instance is
-        left to the flush (an INSERT)."""
-        state = inspect(instance)
-        if not state.persistent:
-            return
-        changes = {attr.key: attr.history.added[0] for attr in state.attrs if attr.history.added}
-        if not changes:
-            return
-        read_version = instance.version
-        written = self.session.connection().execute(
-            update(_instances).where(_instances.c.id == instance.id, _instances.c.version == read_version)
-            .values(**changes, version=read_version + 1))
-        if written.rowcount != 1:
-            raise ConcurrentUpdate(f"instance {instance.id} was changed by another transaction")
-        for key, value in {**changes, "version": read_version + 1}.items():
-            set_committed_value(instance, key, value)
-
     def instance(self, instance_id: str) -> Instance:
         return fetch(self.session, Instance, instance_id, "instance")
 
