@@ -150,13 +150,13 @@ def _route_in_one(ctx: CommandContext, message_id: str) -> str:
             raise _Settled(message.status)
         if message.lease_owner != tx.config.node_name or message.lease_until <= utc_naive(tx.now()):
             raise _Unsure()
-        receivers = uow.repo.message_receivers(message.name, message.correlation_key)
+        receivers = uow.repo.receiving_instances(message.name, message.correlation_key)
         if not receivers and (starts := uow.repo.message_starts(message.name)):
             starting.append(True)
             return _start_by_message(tx, message, starts[0].definition_id)
         if len(receivers) != 1 or _retained(tx, message):
             raise _Unsure()
-        return step(tx, receivers[0], lambda uow, instance, workflow: _delivered(
+        return step(tx, receivers[0].id, lambda uow, instance, workflow: _delivered(
             tx, uow, instance, workflow, message, close=True))
 
     try:

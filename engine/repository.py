@@ -66,6 +66,14 @@ _RECEIVERS = (select(Wait.instance_id).distinct()
               .where(Wait.kind == WaitKind.MESSAGE, Wait.message_name == bindparam("name"),
                      Wait.correlation_key == bindparam("key"), Instance.status.in_(ACTIVE))
               .order_by(Wait.instance_id))
+# The receivers' rows themselves (their state deferred): the step that delivers to the one
+# receiver then finds its instance in the session instead of reading it again.
+_RECEIVING_INSTANCES = (select(Instance)
+                        .where(Instance.id.in_(select(Wait.instance_id).where(
+                            Wait.kind == WaitKind.MESSAGE, Wait.message_name == bindparam("name"),
+                            Wait.correlation_key == bindparam("key"))),
+                            Instance.status.in_(ACTIVE))
+                        .order_by(Instance.id))
 _MATCHING_WAIT = (select(Wait.spiff_task_id, Wait.element_id)
                   .where(Wait.instance_id == bindparam("instance_id"), Wait.kind == WaitKind.MESSAGE,
                          Wait.message_name == bindparam("name"), Wait.correlation_key == bindparam("key"))
@@ -209,6 +217,11 @@ class Repository:
     def message_receivers(self, name: str, key: str) -> list[str]:
         """Active instances with a waiting catch for this message name and correlation."""
         return list(self.session.scalars(_RECEIVERS, {"name": name, "key": key}))
+
+    def receiving_instances(self, name: str, key: str) -> list[Instance]:
+        """The rows of the instances `message_receivers` names (keep them: the session holds
+        rows weakly)."""
+        return list(self.session.scalars(_RECEIVING_INSTANCES, {"name": name, "key": key}))
 
     def matching_wait(self, instance_id: str, name: str, key: str, undelivered: str | None = None):
         """The instance's first catch waiting for this message name and correlation (its
