@@ -179,9 +179,6 @@ class Repository:
         """The instance's process version, without loading its row (and its state)."""
         return self.session.scalar(_DEFINITION_OF, {"instance_id": instance_id})
 
-    def facts_of(self, instance_id: str) -> InstanceFacts | None:
-        return self.session.get(InstanceFacts, instance_id)
-
     # --- task projection ---------------------------------------------------------------
     def task(self, task_id: str) -> TaskRow:
         return fetch(self.session, TaskRow, task_id, "task")
@@ -208,9 +205,6 @@ class Repository:
         return result.rowcount == 1
 
     # --- waits -------------------------------------------------------------------------
-    def waits_of(self, instance_id: str) -> list[Wait]:
-        return list(self.session.scalars(select(Wait).where(Wait.instance_id == instance_id)))
-
     def wait(self, wait_id: int) -> Wait | None:
         return self.session.get(Wait, wait_id)
 
@@ -226,7 +220,7 @@ class Repository:
     def matching_wait(self, instance_id: str, name: str, key: str, undelivered: str | None = None):
         """The instance's first catch waiting for this message name and correlation (its
         spiff_task_id and element_id); with `undelivered` (a message id), none if that message
-        reached the instance already (what `delivered` tells, in the same query)."""
+        reached the instance already (its delivery row, in the same query)."""
         params = {"instance_id": instance_id, "name": name, "key": key}
         if undelivered is None:
             return self.session.connection().execute(_MATCHING_WAIT, params).first()
@@ -332,9 +326,6 @@ class Repository:
             update(Message).where(Message.status == MessageStatus.RETAINED, Message.expires_at <= now)
             .values(status=MessageStatus.DELIVERED, lease_owner=None, lease_until=None))
         return result.rowcount
-
-    def delivered(self, message_id: str, instance_id: str) -> bool:
-        return self.session.get(Delivery, (message_id, instance_id)) is not None
 
     def delivery_count(self, message_id: str) -> int:
         return self.session.scalar(select(func.count()).select_from(Delivery)
