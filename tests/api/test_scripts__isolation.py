@@ -69,7 +69,9 @@ def test_a_hostile_script_behind_a_timer_cannot_stop_the_node(engine, clock, hea
 
     assert not sweep.is_alive()
     assert took < TIMEOUT_SECONDS + 3
-    assert slowest_health < 1.0
+    # Answered while the script ran, not held until its timeout stopped it (a margin for a
+    # loaded CI machine: 1.1 s was seen there with three test workers on two cores).
+    assert slowest_health < TIMEOUT_SECONDS / 2
     assert fine_fired_after is not None and fine_fired_after < 1.0  # on time, not after the hostile one
     failed = engine.queries.instance(hostile.id)["instance"]
     assert (failed.status, failed.error_element) == ("error", "compute")
