@@ -5,9 +5,10 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from .errors import NotFound
+from .errors import ConcurrentUpdate, NotFound
 from .models import (
     Delivery,
     Instance,
@@ -96,6 +97,17 @@ _BUFFERED = (select(_messages.c.id)
              .order_by(_messages.c.created_at))
 
 
+# What a step changes on its instance's row. A step that changed nothing else is written with
+# one statement built once (save_stepped), not by the ORM's flush: for one row the flush's
+# bookkeeping costs more than the statement (measured: read, write and commit of the row took
+# 240 us through the ORM against 118 us so on SQLite).
+_STEP_COLUMNS = frozenset(("status", "state", "completed_at", "error_message", "error_element", "last_progress_at"))
+_instances = Instance.__table__
+_SAVE_STEPPED = (update(_instances)
+                 .where(_instances.c.id == bindparam("instance_id"), _instances.c.version == bindparam("read_version"))
+                 .values(version=bindparam("new_version"), **{name: bindparam(name) for name in _STEP_COLUMNS}))
+
+
 class NewId:
     """The id of a row inserted later (insert_later): set when it is written."""
 
@@ -127,6 +139,26 @@ class Repository:
             self._new_ids.append((values, new_id))
         else:
             self._later.setdefault(model.__table__, []).append(values)
+
+    def save_stepped(self, instance: Instance) -> None:
+        """Write a stepped instance's row now, version-checked like the ORM's flush would (a
+        lost race is ConcurrentUpdate), when the step changed only the step's columns of a row
+        that was read: the instance then leaves the session, so the flush does not write it
+        again, and keeps the values and the new version for whoever reads it after. Anything
+        else (a new instance, a migration's new version) is left to the flush."""
+        state = instance_state(instance)
+        if not (state.persistent and state.modified and state.committed_state.keys() <= _STEP_COLUMNS
+                and _STEP_COLUMNS <= state.dict.keys()):
+            return
+        values = state.dict
+        read_version = values["version"]
+        result = self.session.connection().execute(_SAVE_STEPPED, {
+            "instance_id": values["id"], "read_version": read_version, "new_version": read_version + 1,
+            **{name: values[name] for name in _STEP_COLUMNS}})
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"instance {values['id']} was changed by another transaction; retry")
+        self.session.expunge(instance)
+        set_committed_value(instance, "version", read_version + 1)
 
     def flush(self) -> None:
         self.session.flush()

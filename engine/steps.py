@@ -92,6 +92,7 @@ def step(ctx: CommandContext, locate: str | Callable[[UnitOfWork], str], operate
 def keep_after_commit(ctx: CommandContext, instance: Instance, workflow, projected) -> None:
     """Once the step is durable, its live workflow (and what it knows of the instance's rows)
     serves the next step of the instance."""
+    ctx.uow.repo.save_stepped(instance)
     ctx.uow.repo.flush()  # the row's new version, and the ids of the rows added, known before commit
     written, known = (instance.id, instance.version, instance.definition_id), projected.rows.settled()
 
