@@ -6,6 +6,7 @@ the engine's demo clock, which an administrator may move forward)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -165,6 +166,10 @@ def refuse_demo_passwords(engine) -> None:
 
 
 def _serve(engine, host: str, port: int, threads: int, workers: int, demo_mode: bool) -> None:
+    # waitress warns "Task queue depth is N" for each request that waits for a free thread:
+    # under a steady load, every request. Building those records cost a worker 2 % of its CPU in
+    # bench/http_sustained.py, for a log nobody reads (a queue shows as latency). Its errors stay.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     if workers > 1 and engine.sql_engine.dialect.name != "postgresql":
         raise click.UsageError("--workers needs PostgreSQL (KEDJA_DATABASE_URL): SQLite takes one writer at a time")
     # processes/ is the initial model: a process with no version yet is deployed from it, and

@@ -191,16 +191,17 @@ class CommandBus:
         config = self.services.config
         deadline = time.monotonic() + config.inline_route_ms / 1000 if config.inline_route_ms else None
         routed = 0
-        while (message_id := follow.pop()) is not None:
+        while (queued := follow.pop()) is not None:
+            message_id, thrown = queued
             if routed >= config.inline_routes or (deadline is not None and time.monotonic() > deadline):
                 self.hand_over([message_id, *follow.rest()])
                 return
             routed += 1
-            self.route_now(message_id, follow)
+            self.route_now(message_id, follow, thrown)
 
-    def route_now(self, message_id: str, follow: FollowUps) -> None:
+    def route_now(self, message_id: str, follow: FollowUps, thrown=None) -> None:
         try:
-            self.run(RouteMessage(message_id), follow)
+            self.run(RouteMessage(message_id, thrown), follow)
         except ConcurrentUpdate:  # a lost race: the sweep routes it (not counted as a failure)
             log.info("after-commit routing of message %s lost a race; the sweep will retry", message_id)
         except Exception as err:  # one failure must not stop the rest

@@ -202,9 +202,12 @@ class AdvanceDemoClock:
 
 @dataclass(frozen=True)
 class RouteMessage:
-    """Route one stored message: to the catches waiting for it, a process it starts, or the buffer."""
+    """Route one stored message: to the catches waiting for it, a process it starts, or the buffer.
+    `thrown`: the row as the thrower's step wrote it, when this process routes it right after
+    that commit (it is not read again; the statements that close it check it is still open)."""
 
     message_id: str
+    thrown: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

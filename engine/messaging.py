@@ -101,7 +101,7 @@ def route(ctx: CommandContext, cmd: RouteMessage) -> str:
     the general way below."""
     message_id = cmd.message_id
     try:
-        return _route_in_one(ctx, message_id)
+        return _route_in_one(ctx, message_id, cmd.thrown)
     except _Settled as settled:
         return settled.status
     except _Unsure:
@@ -137,15 +137,18 @@ class _Settled(Exception):
         self.status = status
 
 
-def _route_in_one(ctx: CommandContext, message_id: str) -> str:
+def _route_in_one(ctx: CommandContext, message_id: str, thrown=None) -> str:
     """Route in one transaction a message that is this node's to route and is not kept after
     delivery: delivered in the step of the one instance that waits for it, or, when none
-    waits, starting the process that starts with it."""
+    waits, starting the process that starts with it. `thrown` is the row as its thrower wrote
+    it, when routed right after that commit: not read again, since the statements that close
+    the message (close_delivered, mark_message_started) change it only while it is still open,
+    and roll the routing back otherwise."""
     starting = []
 
     def in_one(tx: CommandContext):
         uow = tx.uow
-        message = uow.repo.message_row(message_id)
+        message = thrown if thrown is not None else uow.repo.message_row(message_id)
         if message.status not in ROUTABLE:
             raise _Settled(message.status)
         if message.lease_owner != tx.config.node_name or message.lease_until <= utc_naive(tx.now()):
@@ -276,8 +279,8 @@ def _delivered(ctx: CommandContext, uow, instance, workflow, message, close: boo
     wf.deliver_message(workflow, wait.spiff_task_id, json.loads(message.payload), now, message.name)
     uow.repo.insert_later(Delivery, dict(message_id=message.id, instance_id=instance.id, element_id=wait.element_id,
                                          delivered_at=utc_naive(now)))
-    if close:
-        uow.repo.close_delivered(message.id, utc_naive(now))
+    if close and not uow.repo.close_delivered(message.id, utc_naive(now)):
+        raise ConcurrentUpdate(f"message {message.id} was routed by another transaction")
     return True
 
 

@@ -84,11 +84,12 @@ _MATCHING_UNDELIVERED_WAIT = _MATCHING_WAIT.where(~exists().where(
 _messages = Message.__table__
 _INSERT_WAIT = Wait.__table__.insert().returning(Wait.__table__.c.id)
 _MESSAGE_ROW = select(_messages).where(_messages.c.id == bindparam("message_id"))
-_CLOSE_DELIVERED = (update(_messages).where(_messages.c.id == bindparam("message_id"))
+_CLOSE_DELIVERED = (update(_messages)
+                    .where(_messages.c.id == bindparam("message_id"), _messages.c.status.in_(ROUTABLE))
                     .values(status=MessageStatus.DELIVERED, routed_at=bindparam("at"), lease_owner=None,
                             lease_until=None))
 _MARK_STARTED = (update(_messages)
-                 .where(_messages.c.id == bindparam("message_id"), _messages.c.status.in_(ROUTABLE))
+                 .where(_messages.c.id == bindparam("message_id"))
                  .values(status=MessageStatus.STARTED, routed_at=bindparam("at"), lease_owner=None, lease_until=None))
 _BUFFERED = (select(_messages.c.id)
              .where(_messages.c.name == bindparam("name"), _messages.c.correlation_key == bindparam("key"),
@@ -148,7 +149,7 @@ class Repository:
         else (a new instance, a migration's new version) is left to the flush."""
         state = instance_state(instance)
         if not (state.persistent and state.modified and state.committed_state.keys() <= _STEP_COLUMNS
-                and _STEP_COLUMNS <= state.dict.keys()):
+                and state.dict.keys() >= _STEP_COLUMNS):
             return
         values = state.dict
         read_version = values["version"]
@@ -291,8 +292,9 @@ class Repository:
             raise NotFound(f"no message {message_id}")
         return row
 
-    def close_delivered(self, message_id: str, now: datetime) -> None:
-        self.session.connection().execute(_CLOSE_DELIVERED, {"message_id": message_id, "at": now})
+    def close_delivered(self, message_id: str, now: datetime) -> bool:
+        """Mark the message delivered, if it is still open (False: another transaction routed it)."""
+        return self.session.connection().execute(_CLOSE_DELIVERED, {"message_id": message_id, "at": now}).rowcount == 1
 
     def message_status(self, message_id: str) -> str:
         """As the database has it now (another transaction may have moved it since it was read)."""

@@ -9,6 +9,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Callable
 
 from .bus import CommandContext, DiagramFailed
@@ -135,7 +136,7 @@ def write_outbox(ctx: CommandContext, instance: Instance, workflow, process: wf.
     config, retained = ctx.config, process.model.retained_messages
     for thrown in wf.thrown_messages(workflow):
         message_id = str(uuid.uuid4())
-        ctx.uow.repo.insert_later(Message, dict(
+        row = dict(
             id=message_id, name=thrown.name, correlation_key=wf.correlation_key(thrown.correlation),
             payload=json.dumps(thrown.payload, default=str, ensure_ascii=False), status=MessageStatus.PENDING,
             source_instance_id=instance.id, retain=thrown.name in retained, created_at=utc_naive(now), attempts=0,
@@ -145,8 +146,11 @@ def write_outbox(ctx: CommandContext, instance: Instance, workflow, process: wf.
             lease_until=utc_naive(now + timedelta(seconds=config.lease_seconds)),
             expires_at=utc_naive(now + timedelta(seconds=config.default_message_ttl_seconds)),
             routed_at=None, last_error=None,
-        ))
-        ctx.uow.after_commit(lambda m=message_id: ctx.follow.route(m))
+        )
+        ctx.uow.repo.insert_later(Message, row)
+        # Routed right after commit from what was written here: the routing reads no row for it.
+        thrown = SimpleNamespace(**row)
+        ctx.uow.after_commit(lambda m=message_id, t=thrown: ctx.follow.route(m, t))
 
 
 def take_buffered(ctx: CommandContext, projected, now: datetime) -> None:

@@ -5,7 +5,7 @@ run once the transaction is durable (that is where cross-instance effects start)
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -91,15 +91,16 @@ class FollowUps:
     that crosses instances), in the order they were thrown."""
 
     def __init__(self) -> None:
-        self._message_ids: deque[str] = deque()
+        self._queued: deque[tuple[str, Any]] = deque()
 
-    def route(self, message_id: str) -> None:
-        self._message_ids.append(message_id)
+    def route(self, message_id: str, thrown: Any = None) -> None:
+        """`thrown`: the row as the step that threw the message wrote it (RouteMessage.thrown)."""
+        self._queued.append((message_id, thrown))
 
-    def pop(self) -> str | None:
-        return self._message_ids.popleft() if self._message_ids else None
+    def pop(self) -> tuple[str, Any] | None:
+        return self._queued.popleft() if self._queued else None
 
     def rest(self) -> list[str]:
         """Take the message ids still queued (to hand them over)."""
-        rest, self._message_ids = list(self._message_ids), deque()
+        rest, self._queued = [message_id for message_id, _thrown in self._queued], deque()
         return rest

@@ -1,8 +1,12 @@
 """Routing rules: one message to many receivers, buffering, expiry, idempotent ids."""
+from datetime import timedelta
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import select, update
 
-from engine.commands import Actor, CompleteTask, CorrelateMessage, Deploy, StartInstance, Sweep
+from engine.clock import utc_naive
+from engine.commands import Actor, CompleteTask, CorrelateMessage, Deploy, RouteMessage, StartInstance, Sweep
 from engine.errors import InvalidInput, NotFound
 from engine.models import Message
 
@@ -153,3 +157,29 @@ def test_a_message_written_before_its_row_said_retained_asks_the_thrower(make_en
 
     assert _reply(engine).status == "retained"
     assert engine.queries.instance_data(requester)["reply"]["price"] == 100  # and the requester got it
+
+
+def test_a_message_routed_from_its_throwers_row_is_not_delivered_again_once_closed(make_engine):
+    """Right after its thrower's commit a message is routed from the row that step wrote, not
+    read again. If another transaction closed it meanwhile, the receiver's step is rolled back:
+    the receiver does not get the message a second time."""
+    engine = make_engine(inline_routes=0, routing_threads=0)  # nothing routes after commit here
+    deploy(engine, "order_requester.bpmn", "order_responder.bpmn")
+    requester = engine.execute(StartInstance("requester", {"order_id": "O-1", "amount": 1,
+                                                           "buyer_organisation": "Higab"})).id
+    engine.execute(CompleteTask(engine.queries.instance(requester)["open_tasks"][0].id, {}, Actor("buyer", "Higab")))
+    engine.execute(Sweep())  # the request starts the responder
+    quote = next(t for t in engine.queries.inbox(None).items if t.element_id == "quote")
+    engine.execute(CompleteTask(quote.id, {"price": 100}, Actor("supplier", None)))
+    reply = _reply(engine)
+    as_thrown = SimpleNamespace(**{column.name: getattr(reply, column.name) for column in Message.__table__.columns})
+    as_thrown.lease_owner = engine.config.node_name
+    as_thrown.lease_until = utc_naive(engine.now() + timedelta(minutes=5))
+    with engine.session_factory() as session:  # another node routed it first
+        session.execute(update(Message).where(Message.id == reply.id).values(status="delivered"))
+        session.commit()
+
+    assert engine.execute(RouteMessage(reply.id, as_thrown)) == "delivered"
+
+    assert engine.queries.instance(requester)["instance"].status == "waiting"  # still for the reply
+    assert "reply" not in engine.queries.instance_data(requester)
