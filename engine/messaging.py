@@ -153,14 +153,15 @@ def _route_in_one(ctx: CommandContext, message_id: str, thrown=None) -> str:
             raise _Settled(message.status)
         if message.lease_owner != tx.config.node_name or message.lease_until <= utc_naive(tx.now()):
             raise _Unsure()
-        receivers = uow.repo.receiving_instances(message.name, message.correlation_key)
+        receivers = uow.repo.receiving_instances(message.name, message.correlation_key, message_id)
         if not receivers and (starts := uow.repo.message_starts(message.name)):
             starting.append(True)
             return _start_by_message(tx, message, starts[0].definition_id)
         if len(receivers) != 1 or _retained(tx, message):
             raise _Unsure()
-        return step(tx, receivers[0].id, lambda uow, instance, workflow: _delivered(
-            tx, uow, instance, workflow, message, close=True))
+        receiver, catch = receivers[0]
+        return step(tx, receiver.id, lambda uow, instance, workflow: _delivered(
+            tx, uow, instance, workflow, message, close=True, catch=catch))
 
     try:
         outcome = ctx.transaction(in_one)
@@ -267,12 +268,17 @@ def deliver(ctx: CommandContext, cmd: DeliverMessage):
     return step(ctx, cmd.instance_id, operate)
 
 
-def _delivered(ctx: CommandContext, uow, instance, workflow, message, close: bool):
+_LOOK = object()
+
+
+def _delivered(ctx: CommandContext, uow, instance, workflow, message, close: bool, catch=_LOOK):
     """The delivery in a receiver's step: True, or SKIP when the message reached the instance
-    already, the instance is held or ended, or no catch of it waits for the message."""
+    already, the instance is held or ended, or no catch of it waits for the message. `catch`:
+    the matching catch when this transaction found it with the receiver (None: none undelivered)."""
     if instance.status not in ACTIVE_STATUSES:
         return SKIP
-    wait = uow.repo.matching_wait(instance.id, message.name, message.correlation_key, undelivered=message.id)
+    wait = uow.repo.matching_wait(instance.id, message.name, message.correlation_key, undelivered=message.id) \
+        if catch is _LOOK else catch
     if wait is None:
         return SKIP
     now = ctx.now()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -67,14 +68,16 @@ _RECEIVERS = (select(Wait.instance_id).distinct()
               .where(Wait.kind == WaitKind.MESSAGE, Wait.message_name == bindparam("name"),
                      Wait.correlation_key == bindparam("key"), Instance.status.in_(ACTIVE))
               .order_by(Wait.instance_id))
-# The receivers' rows themselves (their state deferred): the step that delivers to the one
-# receiver then finds its instance in the session instead of reading it again.
-_RECEIVING_INSTANCES = (select(Instance)
-                        .where(Instance.id.in_(select(Wait.instance_id).where(
-                            Wait.kind == WaitKind.MESSAGE, Wait.message_name == bindparam("name"),
-                            Wait.correlation_key == bindparam("key"))),
-                            Instance.status.in_(ACTIVE))
-                        .order_by(Instance.id))
+# The receivers' rows themselves (their state deferred), each with its catches that wait and
+# whether the message reached it already: the step that delivers to the one receiver then
+# finds its instance in the session and its catch at hand, instead of reading them again.
+_RECEIVING_INSTANCES = (select(Instance, Wait.spiff_task_id, Wait.element_id,
+                               exists().where(Delivery.message_id == bindparam("message_id"),
+                                              Delivery.instance_id == Instance.id).label("delivered"))
+                        .join(Wait, Wait.instance_id == Instance.id)
+                        .where(Wait.kind == WaitKind.MESSAGE, Wait.message_name == bindparam("name"),
+                               Wait.correlation_key == bindparam("key"), Instance.status.in_(ACTIVE))
+                        .order_by(Instance.id, Wait.since, Wait.id))
 _MATCHING_WAIT = (select(Wait.spiff_task_id, Wait.element_id)
                   .where(Wait.instance_id == bindparam("instance_id"), Wait.kind == WaitKind.MESSAGE,
                          Wait.message_name == bindparam("name"), Wait.correlation_key == bindparam("key"))
@@ -107,6 +110,13 @@ _instances = Instance.__table__
 _SAVE_STEPPED = (update(_instances)
                  .where(_instances.c.id == bindparam("instance_id"), _instances.c.version == bindparam("read_version"))
                  .values(version=bindparam("new_version"), **{name: bindparam(name) for name in _STEP_COLUMNS}))
+
+
+class _Catch(NamedTuple):
+    """A catch that waits for a message, as `matching_wait` gives it."""
+
+    spiff_task_id: str
+    element_id: str
 
 
 class NewId:
@@ -245,10 +255,16 @@ class Repository:
         """Active instances with a waiting catch for this message name and correlation."""
         return list(self.session.scalars(_RECEIVERS, {"name": name, "key": key}))
 
-    def receiving_instances(self, name: str, key: str) -> list[Instance]:
+    def receiving_instances(self, name: str, key: str, message_id: str) -> list[tuple[Instance, Any]]:
         """The rows of the instances `message_receivers` names (keep them: the session holds
-        rows weakly)."""
-        return list(self.session.scalars(_RECEIVING_INSTANCES, {"name": name, "key": key}))
+        rows weakly), each with its first matching catch as `matching_wait(undelivered=...)`
+        gives it: None when the message reached the instance already."""
+        found: dict[str, tuple[Instance, Any]] = {}
+        for instance, task_id, element_id, delivered in self.session.execute(
+                _RECEIVING_INSTANCES, {"name": name, "key": key, "message_id": message_id}):
+            if instance.id not in found:  # its earliest catch comes first
+                found[instance.id] = (instance, None if delivered else _Catch(task_id, element_id))
+        return list(found.values())
 
     def matching_wait(self, instance_id: str, name: str, key: str, undelivered: str | None = None):
         """The instance's first catch waiting for this message name and correlation (its
