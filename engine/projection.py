@@ -18,8 +18,9 @@ from .statuses import InstanceStatus, TaskState, WaitKind
 
 @dataclass
 class Projected:
-    # (message name, correlation key) of catches that began waiting in this step
-    new_message_waits: list[tuple[str, str]] = field(default_factory=list)
+    # (message name, correlation key, the row's NewId when this step inserts it) of catches that
+    # began waiting in this step
+    new_message_waits: list[tuple[str, str, NewId | None]] = field(default_factory=list)
     # The instance's rows as this step leaves them (settled after the flush): the next step's
     # `known`, kept beside the cached workflow.
     rows: Rows = field(default_factory=Rows)
@@ -158,7 +159,8 @@ def _project_waits(repo, instance, workflow, process, stamp, all_new: bool,
             kept[key] = row
             continue
         kept[key] = row
-        projected.new_message_waits.append((message.message, correlation))
+        projected.new_message_waits.append((message.message, correlation,
+                                            row.id if isinstance(row.id, NewId) else None))
     for timer in timers:
         due = utc_naive(timer.due)
         key = WaitKey(WaitKind.TIMER, timer.task_id, timer.element_id)

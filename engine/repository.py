@@ -85,7 +85,15 @@ _MATCHING_WAIT = (select(Wait.spiff_task_id, Wait.element_id)
 _MATCHING_UNDELIVERED_WAIT = _MATCHING_WAIT.where(~exists().where(
     Delivery.message_id == bindparam("message_id"), Delivery.instance_id == bindparam("instance_id")))
 _messages = Message.__table__
-_INSERT_WAIT = Wait.__table__.insert().returning(Wait.__table__.c.id)
+_waits = Wait.__table__
+# A new wait's row is inserted with RETURNING its id and whether any message is buffered (or
+# retained) for it: nearly always none, and then the step asks nothing more (take_buffered).
+_BUFFERED_FOR_NEW_WAIT = (select(_messages.c.id)
+                          .where(_messages.c.name == bindparam("buffered_name"),
+                                 _messages.c.correlation_key == bindparam("buffered_key"),
+                                 _messages.c.status.in_((MessageStatus.BUFFERED, MessageStatus.RETAINED)))
+                          .limit(1).scalar_subquery())
+_INSERT_WAIT = _waits.insert().returning(_waits.c.id, _BUFFERED_FOR_NEW_WAIT.isnot(None))
 _MESSAGE_ROW = select(_messages).where(_messages.c.id == bindparam("message_id"))
 _CLOSE_DELIVERED = (update(_messages)
                     .where(_messages.c.id == bindparam("message_id"), _messages.c.status.in_(ROUTABLE))
@@ -120,13 +128,16 @@ class _Catch(NamedTuple):
 
 
 class NewId:
-    """The id of a row inserted later (insert_later): set when it is written."""
+    """The id of a row inserted later (insert_later): set when it is written. For a wait, also
+    whether a buffered or retained message matched it then (take_buffered looks for them)."""
 
     id: int | None = None
+    buffered: bool = True
 
 
 # Rows inserted later are written in this order, the referenced before the referring.
 _INSERT_ORDER = (Message.__table__, TaskRow.__table__, Wait.__table__, InstanceFacts.__table__, Delivery.__table__)
+_INSERTS = {table: table.insert() for table in _INSERT_ORDER}  # built once (see _by_key)
 
 
 class Repository:
@@ -180,10 +191,12 @@ class Repository:
         for table in _INSERT_ORDER:
             if table is Wait.__table__:
                 for values, new_id in self._new_ids:
-                    new_id.id = connection.execute(_INSERT_WAIT, values).scalar_one()
+                    new_id.id, new_id.buffered = connection.execute(_INSERT_WAIT, {
+                        **values, "buffered_name": values["message_name"],
+                        "buffered_key": values["correlation_key"]}).one()
                 self._new_ids = []
             if rows := later.pop(table, None):
-                connection.execute(table.insert(), rows)
+                connection.execute(_INSERTS[table], rows)
         if later:
             raise AssertionError(f"no order to insert rows of {sorted(t.name for t in later)}")
 

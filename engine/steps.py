@@ -77,7 +77,6 @@ def step(ctx: CommandContext, locate: str | Callable[[UnitOfWork], str], operate
         write_outbox(ctx, instance, workflow, current, now)  # takes the thrown events first:
         _cut_history(ctx, workflow)
         instance.state = wf.serialize(workflow)  # the serialized state must not hold them
-        take_buffered(ctx, projected, now)
         return outcome, projected
 
     outcome, failure = diagram_outcome(work)
@@ -86,15 +85,17 @@ def step(ctx: CommandContext, locate: str | Callable[[UnitOfWork], str], operate
     if outcome is SKIP:
         return SKIP
     outcome, projected = outcome
-    keep_after_commit(ctx, instance, workflow, projected)
+    keep_after_commit(ctx, instance, workflow, projected, now)
     return outcome
 
 
-def keep_after_commit(ctx: CommandContext, instance: Instance, workflow, projected) -> None:
-    """Once the step is durable, its live workflow (and what it knows of the instance's rows)
-    serves the next step of the instance."""
+def keep_after_commit(ctx: CommandContext, instance: Instance, workflow, projected, now: datetime) -> None:
+    """Write the step's rows, take what was buffered for its new catches, and once the step is
+    durable, let its live workflow (and what it knows of the instance's rows) serve the next
+    step of the instance."""
     ctx.uow.repo.save_stepped(instance)
     ctx.uow.repo.flush()  # the row's new version, and the ids of the rows added, known before commit
+    take_buffered(ctx, projected, now)
     written, known = (instance.id, instance.version, instance.definition_id), projected.rows.settled()
 
     def keep():
@@ -154,9 +155,13 @@ def write_outbox(ctx: CommandContext, instance: Instance, workflow, process: wf.
 
 
 def take_buffered(ctx: CommandContext, projected, now: datetime) -> None:
-    """Catches that began waiting get what was buffered for them, routed after commit.
-    A message buffered by another transaction at this very moment is found by the sweep."""
-    for name, key in projected.new_message_waits:
+    """Catches that began waiting get what was buffered for them, routed after commit (after
+    the flush: a wait inserted by this step says whether anything was buffered for it then, and
+    is not asked again when nothing was). A message buffered by another transaction at this very
+    moment is found by the sweep."""
+    for name, key, new_wait in projected.new_message_waits:
+        if new_wait is not None and not new_wait.buffered:
+            continue
         for message_id in ctx.uow.repo.buffered_matching(name, key, utc_naive(now)):
             ctx.uow.after_commit(lambda m=message_id: ctx.follow.route(m))
 
@@ -170,8 +175,7 @@ def create_instance(ctx: CommandContext, process: wf.CompiledProcess, workflow, 
     projected = project(ctx.uow.repo, instance, workflow, process, now, new=True)
     write_outbox(ctx, instance, workflow, process, now)
     instance.state = wf.serialize(workflow)
-    take_buffered(ctx, projected, now)
-    keep_after_commit(ctx, instance, workflow, projected)
+    keep_after_commit(ctx, instance, workflow, projected, now)
     return instance
 
 
