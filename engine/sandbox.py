@@ -17,6 +17,10 @@ Two kinds of source, two ways of running (see docs/scripts.md):
 - *Scripts* (script tasks) may loop, so they run in a separate worker process under limits
   the operating system enforces (engine/script_pool.py); `run_script` is what that worker
   runs. Nothing inside a script can lift a limit it does not hold itself.
+- A script that is only assignments, `name = expression` on each line, each expression one
+  that would be allowed as an expression, can do nothing an expression cannot: it runs in the
+  server as those expressions would, under one budget for the whole script
+  (`run_assignments`), and leaves the same data a worker would.
 """
 from __future__ import annotations
 
@@ -300,6 +304,63 @@ def _failing_line(err: BaseException) -> int:
     return lines[-1] if lines else 0
 
 
+@lru_cache(maxsize=1024)
+def _assignments(script: str) -> tuple[tuple[str, str, int], ...] | None:
+    """(name, expression, line) for each line of a script made only of `name = expression`
+    whose expressions keep to the expression language; None for any other script."""
+    if check_source(script, "exec"):
+        return None  # the worker refuses it, with the script's own rules and words
+    plan = []
+    for statement in ast.parse(script, mode="exec").body:
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)):
+            return None
+        expression = ast.unparse(statement.value)
+        if check_source(expression, "eval"):
+            return None
+        plan.append((statement.targets[0].id, expression, statement.lineno))
+    return tuple(plan) or None
+
+
+def run_assignments(script: str, context: dict, external: dict | None) -> dict | None:
+    """Run a script of plain assignments in this process, as its expressions (one budget for
+    all of them), and return the task data it leaves, as `run_script` would in a worker; None
+    when the script is not one (a worker runs it)."""
+    plan = _assignments(script)
+    if plan is None:
+        return None
+    scope, assigned = _globals(context, external), {}
+    previous = sys.gettrace()
+    sys.settrace(_Budget().on_call)
+    try:
+        for name, expression, line in plan:
+            try:
+                scope[name] = assigned[name] = eval(_compiled(expression, "eval"), scope)
+            except (SandboxViolation, MemoryError):
+                raise
+            except Exception as err:
+                detail = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+                raise ScriptFailed(detail, line) from None
+    finally:
+        sys.settrace(previous)
+    return _left_data({**context, **assigned}, external)
+
+
+def _left_data(scope: dict, external: dict | None) -> dict:
+    """What a script leaves as task data: plain data only, copied, without its helpers."""
+    result = {}
+    for key, value in scope.items():
+        if key in ("__builtins__", "settings") or key in SAFE_GLOBALS or key in GUARD_FUNCTIONS or callable(value):
+            continue
+        if external and key in external:
+            continue
+        if not _storable(value):
+            raise SandboxViolation(f"'{key}' holds a {type(value).__name__}, which task data cannot "
+                                   "keep (use numbers, text, lists, dicts, dates)")
+        result[key] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
+    return result
+
+
 def run_script(script: str, context: dict, external: dict | None, settings: dict,
                now: datetime | None = None, zone: str | None = None) -> dict:
     """Run a script and return the task data it leaves: what it assigned, without the
@@ -316,14 +377,4 @@ def run_script(script: str, context: dict, external: dict | None, settings: dict
     except Exception as err:
         detail = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
         raise ScriptFailed(detail, _failing_line(err)) from None
-    result = {}
-    for key, value in scope.items():
-        if key in ("__builtins__", "settings") or key in SAFE_GLOBALS or key in GUARD_FUNCTIONS or callable(value):
-            continue
-        if external and key in external:
-            continue
-        if not _storable(value):
-            raise SandboxViolation(f"'{key}' holds a {type(value).__name__}, which task data cannot "
-                                   "keep (use numbers, text, lists, dicts, dates)")
-        result[key] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
-    return result
+    return _left_data(scope, external)

@@ -1,5 +1,6 @@
 """SpiffWorkflow's script engine, with Kedja's rules: expressions through the in-process
-sandbox, scripts through the worker pool, failures named by element and line."""
+sandbox, scripts through the worker pool (those of plain assignments as expressions, in
+process), failures named by element and line."""
 from __future__ import annotations
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -18,7 +19,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         return sandbox.evaluate(expression, context, external_context)
 
     def execute(self, script, context, external_context=None):
-        result = POOL.run(script, context, external_context)
+        result = sandbox.run_assignments(script, context, external_context)
+        if result is None:  # anything but plain assignments: in a worker, under the OS's limits
+            result = POOL.run(script, context, external_context)
         context.clear()
         context.update(result)
         return True

@@ -20,8 +20,9 @@ HOSTILE = {
     "bare except around the budget": (
         "n = 0\nwhile True:\n    try:\n        while True:\n            n += 1\n    except:\n        pass",
         "processortid|tog längre"),
-    "huge power": ("x = 10 ** 10 ** 10", "processortid|minne|tog längre"),
-    "huge string": ("x = 'a' * 10 ** 10", "minne"),
+    # In a worker (an `if`: plain assignments run in the server, whose guards refuse these at once)
+    "huge power": ("if True:\n    x = 10 ** 10 ** 10", "processortid|minne|tog längre"),
+    "huge string": ("if True:\n    x = 'a' * 10 ** 10", "minne"),
     "deep recursion": ("def f(n):\n    return f(n + 1)\nx = f(0)", "RecursionError"),
 }
 
