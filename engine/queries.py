@@ -1,6 +1,7 @@
 """Read side: lists and views straight from the projection tables (no workflow is loaded)."""
 from __future__ import annotations
 
+import copy
 import json
 
 from sqlalchemy import func, select
@@ -27,6 +28,7 @@ from .page import Page
 from .repository import Repository, fetch
 from .spiff.workflow import current_data, deserialize, element_progress, task_data
 from .statuses import FINISHED, TaskState, WaitKind
+from .workflow_cache import MISS, WorkflowCache
 
 
 def _page(session: Session, query, page: int, per_page: int) -> Page:
@@ -48,10 +50,14 @@ def filled_form(session: Session, store: FormStore, form_key: str | None,
 
 class Queries:
     def __init__(self, session_factory: sessionmaker[Session], processes=None,
-                 forms: FormStore | None = None) -> None:
+                 forms: FormStore | None = None, workflows: WorkflowCache | None = None) -> None:
         self._session_factory = session_factory
         self._processes = processes
         self._forms = forms or FormStore(session_factory)
+        # A task's or an instance's data is read from the live workflow a step left in this
+        # node's cache when it is still at the row's version, instead of rebuilding the workflow
+        # from its stored state (opening a task page did that on every view).
+        self._workflows = workflows
 
     def task_form(self, task_id: str, settings: dict | None = None) -> dict | None:
         """The form schema of a task, choices filled in as of now; `settings`, the engine's model
@@ -293,20 +299,27 @@ class Queries:
             return list(session.scalars(select(ProcessDefinition).join(latest, same).order_by(ProcessDefinition.key)))
 
     def task_data(self, task_id: str) -> dict:
-        """The data an open task sees (loads its instance's workflow: a single-case read)."""
+        """The data an open task sees (from its instance's workflow: a single-case read)."""
         with self._session_factory() as session:
             row = fetch(session, TaskRow, task_id, "task")
-            instance = fetch(session, Instance, row.instance_id, "instance")
-            workflow = deserialize(instance.state, self._processes.get(instance.definition_id, Repository(session)))
-            return task_data(workflow, task_id)
+            return self._read_workflow(session, row.instance_id, lambda workflow: task_data(workflow, task_id))
 
     def instance_data(self, instance_id: str) -> dict:
-        """The instance's current data (this one does load the workflow: a single-case read)."""
+        """The instance's current data (from its workflow: a single-case read)."""
         with self._session_factory() as session:
-            instance = fetch(session, Instance, instance_id, "instance")
-            process = self._processes.get(instance.definition_id, Repository(session))
-            workflow = deserialize(instance.state, process)
-            return current_data(workflow)
+            return self._read_workflow(session, instance_id, current_data)
+
+    def _read_workflow(self, session: Session, instance_id: str, read):
+        """`read(workflow)` of the instance's workflow: the cached one when it is at the row's
+        version (what it reads is copied whole, under the cache's lock), else one rebuilt from
+        the stored state (the row's `state` is loaded only then)."""
+        instance = fetch(session, Instance, instance_id, "instance")
+        if self._workflows is not None:
+            found = self._workflows.read(instance.id, instance.version, instance.definition_id,
+                                         lambda workflow: copy.deepcopy(read(workflow)))
+            if found is not MISS:
+                return found
+        return read(deserialize(instance.state, self._processes.get(instance.definition_id, Repository(session))))
 
 
 def _wait_view(wait: Wait) -> dict:

@@ -125,7 +125,7 @@ class Engine:
         self.workflows = WorkflowCache(config.workflow_cache_size)
         self.forms = FormStore(self.session_factory, config.forms_dir)
         self.start_menu = deploying.StartMenuCache()
-        self.queries = Queries(self.session_factory, self.processes, self.forms)
+        self.queries = Queries(self.session_factory, self.processes, self.forms, self.workflows)
         # What every step of this engine runs with (set around each command, never module-wide).
         self.model_settings = config.model_settings()
         script_limits = ScriptLimits(config.script_cpu_seconds, config.script_memory_mb * 1024 * 1024,

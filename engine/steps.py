@@ -48,7 +48,8 @@ def step(ctx: CommandContext, locate: str | Callable[[UnitOfWork], str], operate
 
     `locate` is the instance id, or a function that finds it (and may refuse) in the same
     transaction. `operate` raises an EngineError to refuse (nothing is written) or returns
-    SKIP. Any other exception is a failed step (DiagramFailed). `rewait` looks for buffered
+    SKIP, before it changed the workflow (which then goes back to the cache as it was). Any
+    other exception is a failed step (DiagramFailed). `rewait` looks for buffered
     messages for every catch that waits (not only new ones: after a hold); `final_status`
     overrides the status the projection derives (terminate)."""
     uow = ctx.uow
@@ -82,7 +83,8 @@ def step(ctx: CommandContext, locate: str | Callable[[UnitOfWork], str], operate
     outcome, failure = diagram_outcome(work)
     if failure is not None:
         raise DiagramFailed(failure, lambda: record_error(ctx, instance_id, failure, read_version))
-    if outcome is SKIP:
+    if outcome is SKIP:  # the workflow is as it was, at the version it was read at
+        ctx.workflows.put(instance_id, read_version, instance.definition_id, workflow, known)
         return SKIP
     outcome, projected = outcome
     keep_after_commit(ctx, instance, workflow, projected, now)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Callable
+
+MISS = object()  # read(): no workflow of the instance at that version here
 
 
 class WorkflowCache:
@@ -29,6 +31,17 @@ class WorkflowCache:
         if entry is None or entry[0] != version or entry[1] != definition_id:
             return None, None
         return entry[2], entry[3]
+
+    def read(self, instance_id: str, version: int, definition_id: int, reader: Callable[[Any], Any]) -> Any:
+        """`reader(workflow)` on the cached workflow of this instance at this row version, or
+        MISS. It runs under the cache's lock: an entry in the cache is one no step works on
+        (a step takes it out first), and none can take it meanwhile. `reader` must return what
+        it read as a copy, never a part of the live workflow, and be quick."""
+        with self._lock:
+            entry = self._entries.get(instance_id)
+            if entry is None or entry[0] != version or entry[1] != definition_id:
+                return MISS
+            return reader(entry[2])
 
     def put(self, instance_id: str, version: int, definition_id: int, workflow: Any, rows: Any = None) -> None:
         if self.max_entries <= 0:
