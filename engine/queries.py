@@ -111,11 +111,9 @@ class Queries:
             return json.loads(row.facts) if row else {}
 
     def element_progress(self, instance_id: str) -> tuple[set[str], set[str]]:
-        """Elements passed and elements active now (loads the workflow: a single-case read)."""
+        """Elements passed and elements active now (from the workflow: a single-case read)."""
         with self._session_factory() as session:
-            instance = fetch(session, Instance, instance_id, "instance")
-            workflow = deserialize(instance.state, self._processes.get(instance.definition_id, Repository(session)))
-            return element_progress(workflow)
+            return self._read_workflow(session, instance_id, element_progress)
 
     def definition(self, definition_id: int) -> ProcessDefinition:
         with self._session_factory() as session:

@@ -32,11 +32,13 @@ def test_a_task_is_read_from_the_workflow_its_step_left(make_engine, monkeypatch
     here, elsewhere = make_engine(), make_engine()  # elsewhere: a node with nothing cached
     requester, quote = _exchange(here)
     task_from_state, case_from_state = elsewhere.queries.task_data(quote.id), elsewhere.queries.instance_data(requester)
+    progress_from_state = elsewhere.queries.element_progress(requester)
 
     with monkeypatch.context() as patched:
         patched.setattr(queries, "deserialize", lambda *a, **k: pytest.fail("rebuilt from the stored state"))
         assert here.queries.task_data(quote.id) == task_from_state
         assert here.queries.instance_data(requester) == case_from_state
+        assert here.queries.element_progress(requester) == progress_from_state  # the case's diagram
     assert task_from_state["request"]["amount"] == 3
 
 
