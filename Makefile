@@ -25,7 +25,7 @@ run: $(STAMP) $(NODE_STAMP)
 	$(BIN)/kedja demo
 
 ## test: the whole test suite (SQLite; set KEDJA_TEST_DATABASE_URL for PostgreSQL). The browser
-## tests need /usr/bin/chromium (Debian's chromium; .ci/run installs it) and are skipped without it.
+## tests need /usr/bin/chromium (Debian's chromium and chromium-l10n; .ci/run installs them) and are skipped without it.
 ## Tests run in TEST_WORKERS processes (pytest-xdist; a module's tests stay in one process).
 TEST_WORKERS ?= 3
 test: $(STAMP) $(NODE_STAMP)

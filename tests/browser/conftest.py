@@ -29,6 +29,10 @@ USERS = {  # username: (organisation, roles)
 # Flags that keep Chromium off the network: no update checks, sync or background requests.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# In Swedish, as a caseworker's browser is, so that a date field reads "åååå-mm-dd": on Linux
+# Chromium takes its language from LANGUAGE (not --lang), and Debian's chromium-l10n holds the
+# translation (without it, "mm/dd/yyyy").
+CHROMIUM_ENV = {**os.environ, "LANGUAGE": "sv"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -60,8 +64,14 @@ def base_url(engine):
 def browser():
     from playwright.sync_api import sync_playwright
 
+    if os.environ.get("KEDJA_REQUIRE_BROWSER") == "1" and CHROMIUM == "/usr/bin/chromium" \
+            and not Path("/usr/lib/chromium/locales/sv.pak").exists():
+        pytest.fail("Debian's chromium-l10n is missing: the pages' date fields would show 'mm/dd/yyyy' "
+                    "(apt-get install chromium-l10n)")
+
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                                             env=CHROMIUM_ENV)
         yield browser
         browser.close()
 
