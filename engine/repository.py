@@ -100,7 +100,7 @@ _CLOSE_DELIVERED = (update(_messages)
                     .values(status=MessageStatus.DELIVERED, routed_at=bindparam("at"), lease_owner=None,
                             lease_until=None))
 _MARK_STARTED = (update(_messages)
-                 .where(_messages.c.id == bindparam("message_id"))
+                 .where(_messages.c.id == bindparam("message_id"), _messages.c.status.in_(ROUTABLE))
                  .values(status=MessageStatus.STARTED, routed_at=bindparam("at"), lease_owner=None, lease_until=None))
 _BUFFERED = (select(_messages.c.id)
              .where(_messages.c.name == bindparam("name"), _messages.c.correlation_key == bindparam("key"),

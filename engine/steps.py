@@ -152,8 +152,8 @@ def write_outbox(ctx: CommandContext, instance: Instance, workflow, process: wf.
         )
         ctx.uow.repo.insert_later(Message, row)
         # Routed right after commit from what was written here: the routing reads no row for it.
-        thrown = SimpleNamespace(**row)
-        ctx.uow.after_commit(lambda m=message_id, t=thrown: ctx.follow.route(m, t))
+        as_written = SimpleNamespace(**row)
+        ctx.uow.after_commit(lambda m=message_id, w=as_written: ctx.follow.route(m, w))
 
 
 def take_buffered(ctx: CommandContext, projected, now: datetime) -> None:

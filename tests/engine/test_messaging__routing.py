@@ -183,3 +183,25 @@ def test_a_message_routed_from_its_throwers_row_is_not_delivered_again_once_clos
 
     assert engine.queries.instance(requester)["instance"].status == "waiting"  # still for the reply
     assert "reply" not in engine.queries.instance_data(requester)
+
+
+def test_a_message_that_started_a_case_starts_no_second_one_from_its_throwers_row(make_engine):
+    """The same for a message that starts a process: once it has started a case, routing it
+    again from the row its thrower wrote starts no second case."""
+    engine = make_engine(inline_routes=0, routing_threads=0)  # nothing routes after commit here
+    deploy(engine, "order_requester.bpmn", "order_responder.bpmn")
+    requester = engine.execute(StartInstance("requester", {"order_id": "O-1", "amount": 1,
+                                                           "buyer_organisation": "Higab"})).id
+    engine.execute(CompleteTask(engine.queries.instance(requester)["open_tasks"][0].id, {}, Actor("buyer", "Higab")))
+    with engine.session_factory() as session:
+        request = session.scalars(select(Message).where(Message.name == "order_request")).one()
+        as_thrown = SimpleNamespace(**{column.name: getattr(request, column.name)
+                                       for column in Message.__table__.columns})
+    as_thrown.lease_owner = engine.config.node_name
+    as_thrown.lease_until = utc_naive(engine.now() + timedelta(minutes=5))
+    engine.execute(Sweep())  # routed: it starts the responder
+    assert engine.queries.instances(process="responder").total == 1
+
+    assert engine.execute(RouteMessage(request.id, as_thrown)) == "started"
+
+    assert engine.queries.instances(process="responder").total == 1  # not a second case
