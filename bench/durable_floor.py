@@ -66,30 +66,44 @@ def bare_step(workflow) -> None:
     workflow.do_engine_steps()
 
 
-class RawDriver:
-    """One row of state per instance, written and committed through the driver itself."""
+class Driver:
+    """A connection of the raw driver (sqlite3 with the engine's pragmas, or psycopg), with
+    transactions begun and committed by hand."""
 
-    def __init__(self, database: str) -> None:
-        if database == "sqlite":
-            self.connection = sqlite3.connect(f"{tempfile.mkdtemp()}/floor.db", isolation_level=None)
+    def __init__(self, database: str, sqlite_path: str, schema: str | None = None) -> None:
+        self.sqlite = database == "sqlite"
+        if self.sqlite:
+            self.connection = sqlite3.connect(sqlite_path, isolation_level=None)
             for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
                 self.connection.execute(f"PRAGMA {pragma}")
             self.mark = "?"
         else:
             import psycopg
 
-            self.connection = psycopg.connect(database)
+            self.connection = psycopg.connect(database, **({"options": f"-csearch_path={schema}"} if schema else {}))
             self.mark = "%s"
-        self.sqlite = database == "sqlite"
+
+    def _begin(self) -> None:
+        if self.sqlite:
+            self.connection.execute("BEGIN")
+
+    def _commit(self) -> None:
+        self.connection.commit() if not self.sqlite else self.connection.execute("COMMIT")
+
+
+class RawDriver(Driver):
+    """One row of state per instance, written and committed through the driver itself."""
+
+    def __init__(self, database: str) -> None:
+        super().__init__(database, f"{tempfile.mkdtemp()}/floor.db")
         self._run("DROP TABLE IF EXISTS kedja_floor")
         self._run("CREATE TABLE kedja_floor (id INTEGER PRIMARY KEY, version INTEGER, state BYTEA)"
                   .replace("BYTEA", "BLOB" if self.sqlite else "BYTEA"))
 
     def _run(self, sql: str, *params) -> None:
-        if self.sqlite:
-            self.connection.execute("BEGIN")
+        self._begin()
         self.connection.execute(sql, params)
-        self.connection.commit() if not self.sqlite else self.connection.execute("COMMIT")
+        self._commit()
 
     def insert(self, instance: int) -> None:
         self._run(f"INSERT INTO kedja_floor VALUES ({self.mark}, 0, NULL)", instance)
@@ -132,33 +146,16 @@ def measure_floor(database: str, instances: int, steps: int) -> list[float]:
     return times
 
 
-class ProjectedDriver:
+class ProjectedDriver(Driver):
     """The engine's tables (a migrated database), written through the raw driver by hand."""
 
     def __init__(self, database: str, engine) -> None:
-        url, schema = engine.config.database_url, engine.config.database_schema
-        if database == "sqlite":
-            self.connection = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
-            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
-                self.connection.execute(f"PRAGMA {pragma}")
-            self.mark = "?"
-        else:
-            import psycopg
-
-            self.connection = psycopg.connect(database, options=f"-csearch_path={schema}")
-            self.mark = "%s"
-        self.sqlite = database == "sqlite"
+        config = engine.config
+        super().__init__(database, config.database_url.removeprefix("sqlite:///"), config.database_schema)
         self.definition_id = self._one("SELECT id FROM process_definitions WHERE key = 'loop'")[0]
 
     def _one(self, sql: str, *params):
         return self.connection.execute(sql.replace("?", self.mark), params).fetchone()
-
-    def _begin(self) -> None:
-        if self.sqlite:
-            self.connection.execute("BEGIN")
-
-    def _commit(self) -> None:
-        self.connection.commit() if not self.sqlite else self.connection.execute("COMMIT")
 
     def _insert_task(self, task_id: str, instance_id: str, now: str) -> None:
         self.connection.execute(
