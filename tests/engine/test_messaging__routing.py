@@ -159,6 +159,14 @@ def test_a_message_written_before_its_row_said_retained_asks_the_thrower(make_en
     assert engine.queries.instance_data(requester)["reply"]["price"] == 100  # and the requester got it
 
 
+def _as_thrown(engine, message):
+    """The message's row as its thrower's step wrote it: pending, leased to this node."""
+    row = SimpleNamespace(**{column.name: getattr(message, column.name) for column in Message.__table__.columns})
+    row.status, row.lease_owner = "pending", engine.config.node_name
+    row.lease_until = utc_naive(engine.now() + timedelta(minutes=5))
+    return row
+
+
 def test_a_message_routed_from_its_throwers_row_is_not_delivered_again_once_closed(make_engine):
     """Right after its thrower's commit a message is routed from the row that step wrote, not
     read again. If another transaction closed it meanwhile, the receiver's step is rolled back:
@@ -172,9 +180,7 @@ def test_a_message_routed_from_its_throwers_row_is_not_delivered_again_once_clos
     quote = next(t for t in engine.queries.inbox(None).items if t.element_id == "quote")
     engine.execute(CompleteTask(quote.id, {"price": 100}, Actor("supplier", None)))
     reply = _reply(engine)
-    as_thrown = SimpleNamespace(**{column.name: getattr(reply, column.name) for column in Message.__table__.columns})
-    as_thrown.lease_owner = engine.config.node_name
-    as_thrown.lease_until = utc_naive(engine.now() + timedelta(minutes=5))
+    as_thrown = _as_thrown(engine, reply)
     with engine.session_factory() as session:  # another node routed it first
         session.execute(update(Message).where(Message.id == reply.id).values(status="delivered"))
         session.commit()
@@ -195,10 +201,7 @@ def test_a_message_that_started_a_case_starts_no_second_one_from_its_throwers_ro
     engine.execute(CompleteTask(engine.queries.instance(requester)["open_tasks"][0].id, {}, Actor("buyer", "Higab")))
     with engine.session_factory() as session:
         request = session.scalars(select(Message).where(Message.name == "order_request")).one()
-        as_thrown = SimpleNamespace(**{column.name: getattr(request, column.name)
-                                       for column in Message.__table__.columns})
-    as_thrown.lease_owner = engine.config.node_name
-    as_thrown.lease_until = utc_naive(engine.now() + timedelta(minutes=5))
+    as_thrown = _as_thrown(engine, request)
     engine.execute(Sweep())  # routed: it starts the responder
     assert engine.queries.instances(process="responder").total == 1
 
