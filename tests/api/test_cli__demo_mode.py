@@ -3,6 +3,8 @@ the app's KEDJA_DEMO (a banner on every page, "mode": "demo" in the health answe
 serve` does not start while any account's password is the demo password."""
 from __future__ import annotations
 
+import logging
+
 import pytest
 from click.testing import CliRunner
 
@@ -110,6 +112,23 @@ def test_serve_starts_in_production_without_demo_accounts(engine, cli_database, 
     assert "demo mode" not in result.output.lower()
     assert served[0].config["KEDJA_DEMO"] is False and served[0].extensions["kedja"].config.demo is False
     assert served[0].test_client().get("/api/v1/health").json["mode"] == "production"
+
+
+def test_serve_does_not_log_waitress_queue_depth_for_every_waiting_request(engine, cli_database, monkeypatch):
+    """Under a steady load waitress warns "Task queue depth is N" for every request that waits
+    for a thread: a log nobody reads, at a cost. `kedja serve` keeps its errors only."""
+    queue_log = logging.getLogger("waitress.queue")
+    level = queue_log.level
+    monkeypatch.setattr(api.cli, "waitress_serve", lambda app, **kwargs: None)
+    monkeypatch.setattr(api.cli, "start_background", lambda engine: None)
+    queue_log.setLevel(logging.NOTSET)
+    try:
+        assert queue_log.isEnabledFor(logging.WARNING)
+        result = CliRunner().invoke(main, ["serve"])
+        assert result.exit_code == 0, result.output
+        assert not queue_log.isEnabledFor(logging.WARNING) and queue_log.isEnabledFor(logging.ERROR)
+    finally:
+        queue_log.setLevel(level)
 
 
 def test_only_accounts_with_the_demo_password_are_refused(make_engine):
